@@ -1,0 +1,49 @@
+package collector
+
+import (
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kmod-exporter/kmod_exporter/kmod"
+)
+
+func init() {
+	registerCollector("kernel", true, func(o Options, l log.Logger) Collector { return &kernelCollector{host: o.Host, logger: l} })
+}
+
+var (
+	kernelInfo = newDesc("kernel", "info",
+		"The running kernel's release (uname -r), value 1.", "release")
+	kernelModuleSupport = newDesc("kernel", "module_support",
+		"1 if the kernel can load modules (/proc/modules exists), 0 if it was built without module support and only built-in code can run.")
+	kernelModulesDirPresent = newDesc("kernel", "modules_dir_present",
+		"1 if /lib/modules/<running release> exists; 0 means no module of the running kernel can be loaded (boot a kernel that has its modules installed, or reinstall this one).")
+	kernelModulesDepPresent = newDesc("kernel", "modules_dep_present",
+		"1 if depmod has written modules.dep for the running release; without it modprobe cannot find modules (run depmod).")
+	kernelModuleTreeInfo = newDesc("kernel", "module_tree_info",
+		"One series per release with a directory under /lib/modules; running is \"true\" for the running kernel's.", "release", "running")
+)
+
+type kernelCollector struct {
+	host   *kmod.Host
+	logger log.Logger
+}
+
+func (c *kernelCollector) Update(ch chan<- prometheus.Metric) error {
+	k, err := c.host.ReadKernel()
+	if err != nil {
+		return err
+	}
+	ch <- kernelInfo.metric(1, k.Release)
+	ch <- kernelModuleSupport.metric(boolValue(k.ModuleSupport))
+	ch <- kernelModulesDirPresent.metric(boolValue(k.ModulesDirPresent))
+	ch <- kernelModulesDepPresent.metric(boolValue(k.ModulesDepPresent))
+	for _, t := range k.Trees {
+		running := "false"
+		if t == k.Release {
+			running = "true"
+		}
+		ch <- kernelModuleTreeInfo.metric(1, t, running)
+	}
+	return nil
+}

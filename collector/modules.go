@@ -1,0 +1,170 @@
+package collector
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kmod-exporter/kmod_exporter/kmod"
+)
+
+func init() {
+	registerCollector("modules", true, func(o Options, l log.Logger) Collector {
+		return &modulesCollector{host: o.Host, requirements: o.Requirements, logger: l}
+	})
+}
+
+var (
+	moduleRequired = newDesc("module", "required",
+		"1 for each required module and why it is required (source: config, flag, default, modules-load.d, cmdline).", "module", "source")
+	moduleLoaded = newDesc("module", "loaded",
+		"1 if the module is running: Live in /proc/modules, or built into the kernel.", "module")
+	moduleBuiltin = newDesc("module", "builtin",
+		"1 if the module is built into the running kernel (modules.builtin, or /sys/module without initstate).", "module")
+	moduleBlacklisted = newDesc("module", "blacklisted",
+		"1 if a blacklist line in modprobe.d or modprobe.blacklist= on the kernel command line names the module: it will not be loaded by alias, which is how the kernel and iptables request it.", "module")
+	moduleDisabled = newDesc("module", "disabled",
+		"1 if an install command that does nothing (/bin/true, /bin/false, ...) or the kernel's module_blacklist= stops the module loading at all.", "module")
+	moduleBlacklistInfo = newDesc("module", "blacklist_info",
+		"One series per configuration line that blocks the module: the file and line to edit, and the directive (blacklist, install, cmdline).", "module", "path", "line", "directive")
+	modulePresentOnDisk = newDesc("module", "present_on_disk",
+		"1 if a module file (.ko, .ko.xz, .ko.zst, .ko.gz) for the module exists under /lib/modules/<running release>.", "module")
+	moduleReleaseMatch = newDesc("module", "release_match",
+		"1 if the module is built in, or its file's vermagic names the running release; 0 if the file is missing or built for another kernel.", "module")
+	moduleFileInfo = newDesc("module", "file_info",
+		"The module's file and the kernel release its vermagic names, value 1; release is empty if the header could not be read.", "module", "path", "release")
+	moduleDepsSatisfied = newDesc("module", "dependencies_satisfied",
+		"1 if every module it depends on (modules.dep) is loaded, built in, or can be loaded (on disk and not disabled).", "module")
+	moduleDepLoaded = newDesc("module", "dependency_loaded",
+		"1 if this dependency of the module is loaded or built in.", "module", "dependency")
+	moduleLoadOnBoot = newDesc("module", "load_on_boot",
+		"1 if the module is listed in modules-load.d, /etc/modules or modules_load= and so is loaded at every boot.", "module")
+	modprobeBadLines = newDesc("modprobe", "config_ignored_lines",
+		"Lines of modprobe.d files that kmod ignores as malformed (see the debug log for file and line).")
+)
+
+type modulesCollector struct {
+	host         *kmod.Host
+	requirements func() Requirements
+	logger       log.Logger
+}
+
+// required turns the configured names and, when asked, the boot lists into
+// resolved module names with the sources that require them.
+func (c *modulesCollector) required(s *kmod.Snapshot) map[string][]string {
+	req := c.requirements()
+	out := map[string][]string{}
+	add := func(name, source string) {
+		for _, m := range s.Resolve(name) {
+			if !contains(out[m], source) {
+				out[m] = append(out[m], source)
+			}
+		}
+	}
+	for _, r := range req.Modules {
+		add(r.Name, r.Source)
+	}
+	if req.IncludeBoot {
+		for _, b := range s.Boot {
+			if err := kmod.ValidateName(b.Name); err != nil {
+				level.Debug(c.logger).Log("msg", "ignoring boot entry that is not a module name", "path", b.Path, "line", b.Line, "err", err)
+				continue
+			}
+			source := "modules-load.d"
+			if b.Path == "/proc/cmdline" {
+				source = "cmdline"
+			}
+			add(b.Name, source)
+		}
+	}
+	return out
+}
+
+func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
+	s, err := c.host.Snapshot()
+	if s == nil {
+		return err
+	}
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if !s.ModuleSupport {
+		level.Debug(c.logger).Log("msg", "kernel has no loadable module support (no /proc/modules); only built-in modules can be present")
+	}
+	for _, b := range s.BadLines {
+		level.Debug(c.logger).Log("msg", "kmod ignores this modprobe.d line", "path", b.Path, "line", b.Line, "command", b.Command)
+	}
+	for _, sk := range s.Skipped {
+		level.Debug(c.logger).Log("msg", "skipped configuration entry", "entry", sk)
+	}
+	ch <- modprobeBadLines.metric(float64(len(s.BadLines)))
+
+	req := c.required(s)
+	names := make([]string, 0, len(req))
+	for m := range req {
+		names = append(names, m)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, src := range req[name] {
+			ch <- moduleRequired.metric(1, name, src)
+		}
+		st := s.Module(name)
+		if st.FileErr != nil {
+			errs = append(errs, st.FileErr)
+		}
+		ch <- moduleLoaded.metric(boolValue(st.Loaded), name)
+		ch <- moduleBuiltin.metric(boolValue(st.Builtin), name)
+		ch <- moduleBlacklisted.metric(boolValue(st.Blacklisted), name)
+		ch <- moduleDisabled.metric(boolValue(st.Disabled), name)
+		for _, b := range uniqueBlocks(st.Blocks) {
+			ch <- moduleBlacklistInfo.metric(1, name, b.Path, strconv.Itoa(b.Line), b.Directive)
+		}
+		ch <- modulePresentOnDisk.metric(boolValue(st.OnDisk), name)
+		ch <- moduleReleaseMatch.metric(boolValue(st.ReleaseMatch), name)
+		if st.OnDisk {
+			ch <- moduleFileInfo.metric(1, name, st.File, st.FileRelease)
+		}
+		ch <- moduleDepsSatisfied.metric(boolValue(st.DepsOK), name)
+		for _, d := range st.Deps {
+			ch <- moduleDepLoaded.metric(boolValue(d.Loaded), name, d.Name)
+		}
+		ch <- moduleLoadOnBoot.metric(boolValue(st.LoadOnBoot), name)
+	}
+	if err := s.TreeErr(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return joinErrs(errs)
+	}
+	return nil
+}
+
+// uniqueBlocks drops repeats: the same cmdline entry may block by both kmod's
+// and the kernel's rule and must not make a duplicate series.
+func uniqueBlocks(blocks []kmod.Block) []kmod.Block {
+	seen := map[string]bool{}
+	var out []kmod.Block
+	for _, b := range blocks {
+		k := strings.Join([]string{b.Path, strconv.Itoa(b.Line), b.Directive}, "\x00")
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

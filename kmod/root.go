@@ -1,0 +1,163 @@
+package kmod
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// maxSymlinks matches the kernel's limit on links followed in one lookup
+// (MAXSYMLINKS), so a link loop fails with ELOOP as it would on the host.
+const maxSymlinks = 40
+
+// ErrTooLarge is returned when a file is larger than the bound its reader
+// allows; the bound keeps a hostile or corrupt file from exhausting memory.
+var ErrTooLarge = errors.New("file larger than the allowed bound")
+
+// ErrNotRegular is returned for FIFOs, devices and sockets where a regular file
+// is expected: reading them could block or never end.
+var ErrNotRegular = errors.New("not a regular file")
+
+// Root reads the files of a host whose "/" is mounted at Dir. Symbolic links
+// are resolved as the host would resolve them: an absolute target is taken
+// relative to Dir and ".." never climbs above it, so nothing outside Dir is
+// opened even when the host's links point elsewhere.
+type Root struct {
+	dir string
+}
+
+// NewRoot returns a Root for a host mounted at dir ("/" for this host).
+func NewRoot(dir string) Root {
+	if dir == "" {
+		dir = "/"
+	}
+	return Root{dir: filepath.Clean(dir)}
+}
+
+// Dir is the directory the host's "/" is mounted at.
+func (r Root) Dir() string { return r.dir }
+
+// Resolve maps host path p (absolute, as seen on the host) to the path of the
+// same file on this machine, following links inside the root. It does not
+// require the final component to exist.
+func (r Root) Resolve(p string) (string, error) {
+	if r.dir == "/" {
+		return path.Clean("/" + p), nil
+	}
+	pending := splitPath(p)
+	var done []string
+	links := 0
+	for len(pending) > 0 {
+		comp := pending[0]
+		pending = pending[1:]
+		switch comp {
+		case "", ".":
+			continue
+		case "..":
+			if len(done) > 0 {
+				done = done[:len(done)-1]
+			}
+			continue
+		}
+		real := filepath.Join(r.dir, filepath.Join(done...), comp)
+		fi, err := os.Lstat(real)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				// The rest cannot resolve through links that do not exist.
+				rest := append(append([]string{}, done...), comp)
+				rest = append(rest, pending...)
+				return filepath.Join(r.dir, filepath.Join(rest...)), nil
+			}
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			done = append(done, comp)
+			continue
+		}
+		links++
+		if links > maxSymlinks {
+			return "", &fs.PathError{Op: "resolve", Path: filepath.Join(r.dir, p), Err: syscall.ELOOP}
+		}
+		target, err := os.Readlink(real)
+		if err != nil {
+			return "", err
+		}
+		if strings.HasPrefix(target, "/") {
+			done = done[:0]
+		}
+		pending = append(splitPath(target), pending...)
+	}
+	return filepath.Join(r.dir, filepath.Join(done...)), nil
+}
+
+func splitPath(p string) []string {
+	return strings.Split(strings.Trim(p, "/"), "/")
+}
+
+// Stat follows links like stat(2) on the host.
+func (r Root) Stat(p string) (fs.FileInfo, error) {
+	real, err := r.Resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(real)
+}
+
+// ReadDir lists a host directory, sorted by name.
+func (r Root) ReadDir(p string) ([]fs.DirEntry, error) {
+	real, err := r.Resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadDir(real)
+}
+
+// Readlink returns the target of a link without following it.
+func (r Root) Readlink(p string) (string, error) {
+	dir, err := r.Resolve(path.Dir(p))
+	if err != nil {
+		return "", err
+	}
+	return os.Readlink(filepath.Join(dir, path.Base(p)))
+}
+
+// ReadFile reads a regular host file of at most limit bytes.
+func (r Root) ReadFile(p string, limit int64) ([]byte, fs.FileInfo, error) {
+	real, err := r.Resolve(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return readRegular(real, limit)
+}
+
+// readRegular reads a file at a real path, refusing non-regular files and
+// anything over limit bytes. Files in /proc report size 0, so the bound is
+// enforced on what is read, not on the size reported.
+func readRegular(real string, limit int64) ([]byte, fs.FileInfo, error) {
+	f, err := os.OpenFile(real, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fi, &fs.PathError{Op: "read", Path: real, Err: ErrNotRegular}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fi, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fi, &fs.PathError{Op: "read", Path: real, Err: fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)}
+	}
+	return data, fi, nil
+}

@@ -1,0 +1,357 @@
+package kmod
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Block is one configuration line that stops a module from loading.
+type Block struct {
+	Path      string
+	Line      int
+	Directive string // blacklist, install or cmdline
+}
+
+// Dependency is one module a module needs before it can load.
+type Dependency struct {
+	Name   string
+	Loaded bool // loaded or built in
+	// Usable is true when it is loaded, built in, or can be loaded: its file
+	// is on disk and nothing disables it.
+	Usable bool
+}
+
+// ModuleStatus answers, for one module, each documented reason it might not
+// be loaded.
+type ModuleStatus struct {
+	Name    string
+	Loaded  bool // Live in /proc/modules, or built in
+	State   string
+	Builtin bool
+	// Blacklisted: a "blacklist" line or modprobe.blacklist= names it; this
+	// stops loading by alias, which is how the kernel and iptables ask for it.
+	Blacklisted bool
+	// Disabled: an install command that does nothing, or the kernel's
+	// module_blacklist=, stops it loading at all.
+	Disabled bool
+	Blocks   []Block
+	// File is the host path of its module file under the running release's
+	// tree; OnDisk whether it exists.
+	File   string
+	OnDisk bool
+	// FileRelease is the release the file was built for (from vermagic).
+	FileRelease string
+	// ReleaseMatch: built in, or the file was built for the running release.
+	ReleaseMatch bool
+	Deps         []Dependency
+	DepsOK       bool
+	LoadOnBoot   bool
+	// FileErr is why the module file's header could not be read, if so.
+	FileErr error
+}
+
+// Resolve maps a name as a user or a config file writes it to the modules
+// modprobe would load for it, in kmod's lookup order: aliases from
+// modprobe.d, modules.dep, install/remove commands, modules.alias, then
+// built-in modules and their aliases. A name nothing knows is returned
+// normalized, so it can be reported missing.
+func (s *Snapshot) Resolve(name string) []string {
+	n := Normalize(name)
+	var out []string
+	for _, d := range s.Modprobe {
+		if d.Command == "alias" && fnmatch(d.Name, n) && !contains(out, d.Value) {
+			out = append(out, d.Value)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	if _, ok := s.dep[n]; ok {
+		return []string{n}
+	}
+	for _, d := range s.Modprobe {
+		if (d.Command == "install" || d.Command == "remove") && d.Name == n {
+			return []string{n}
+		}
+	}
+	if m := matchAliases(s.aliases, n); len(m) > 0 {
+		return m
+	}
+	if s.builtin[n] {
+		return []string{n}
+	}
+	if m := matchAliases(s.builtinAliases, n); len(m) > 0 {
+		return m
+	}
+	return []string{n}
+}
+
+// IsBuiltin reports whether the module is compiled into the running kernel:
+// listed in modules.builtin, or present in /sys/module without the
+// "initstate" file that only loadable modules have (this still works when
+// /lib/modules is missing).
+func (s *Snapshot) IsBuiltin(name string) bool {
+	if s.builtin[name] {
+		return true
+	}
+	if _, loaded := s.Loaded[name]; loaded {
+		return false
+	}
+	dir := filepath.Join(s.host.sys, "module", name)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(dir, "initstate"))
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// IsLoaded reports whether the module is running: Live in /proc/modules, or
+// built in.
+func (s *Snapshot) IsLoaded(name string) bool {
+	if m, ok := s.Loaded[name]; ok {
+		return m.State == "Live"
+	}
+	return s.IsBuiltin(name)
+}
+
+// Blocks returns the lines that stop the module loading, and whether they
+// blacklist it (alias loading only) or disable it (all loading).
+func (s *Snapshot) blocks(name string) (blocks []Block, blacklisted, disabled bool) {
+	for _, d := range s.Modprobe {
+		if d.Command == "blacklist" && d.Name == name {
+			blocks = append(blocks, Block{Path: d.Path, Line: d.Line, Directive: "blacklist"})
+			blacklisted = true
+		}
+	}
+	for _, m := range s.kmodBlacklist {
+		if m == name {
+			blocks = append(blocks, Block{Path: "/proc/cmdline", Line: 1, Directive: "cmdline"})
+			blacklisted = true
+			break
+		}
+	}
+	if d, ok := s.installCommand(name); ok && IsNoopInstall(d.Value) && !s.hasSoftdeps(name) {
+		blocks = append(blocks, Block{Path: d.Path, Line: d.Line, Directive: "install"})
+		disabled = true
+	}
+	for _, m := range s.kernelBlack {
+		if m == name {
+			blocks = append(blocks, Block{Path: "/proc/cmdline", Line: 1, Directive: "cmdline"})
+			disabled = true
+			break
+		}
+	}
+	return blocks, blacklisted, disabled
+}
+
+// installCommand is the install command kmod runs instead of loading the
+// module: the first whose name pattern matches.
+func (s *Snapshot) installCommand(name string) (Directive, bool) {
+	for _, d := range s.Modprobe {
+		if d.Command == "install" && fnmatch(d.Name, name) {
+			return d, true
+		}
+	}
+	return Directive{}, false
+}
+
+// hasSoftdeps reports whether kmod would ignore the module's install command
+// because it has soft dependencies that resolve to modules (kmod sets
+// ignorecmd when the pre: or post: list is not empty).
+func (s *Snapshot) hasSoftdeps(name string) bool {
+	for _, d := range s.Modprobe {
+		if d.Command != "softdep" || !fnmatch(d.Name, name) {
+			continue
+		}
+		pre, post := SoftDeps(d.Value)
+		for _, m := range append(pre, post...) {
+			if s.known(Normalize(m)) {
+				return true
+			}
+		}
+		return false // kmod uses only the first matching softdep
+	}
+	return false
+}
+
+// known reports whether a name resolves to a real module.
+func (s *Snapshot) known(name string) bool {
+	for _, m := range s.Resolve(name) {
+		if _, ok := s.dep[m]; ok || s.builtin[m] {
+			return true
+		}
+	}
+	return false
+}
+
+// IsNoopInstall reports whether an install command replaces loading with a
+// command that loads nothing: /bin/true, /bin/false (and their /usr/bin and
+// bare forms), ":", "exit", or /dev/null. These are how modules are disabled
+// by hand and by hardening guides.
+func IsNoopInstall(cmd string) bool {
+	f := strings.Fields(cmd)
+	if len(f) == 0 {
+		return false
+	}
+	switch f[0] {
+	case "/bin/true", "/bin/false", "/usr/bin/true", "/usr/bin/false", "true", "false", ":", "exit", "/dev/null":
+		return true
+	}
+	return false
+}
+
+// Module answers every check for one (resolved, normalized) module.
+func (s *Snapshot) Module(name string) ModuleStatus {
+	st := ModuleStatus{Name: name}
+	if m, ok := s.Loaded[name]; ok {
+		st.State = m.State
+	}
+	st.Builtin = s.IsBuiltin(name)
+	st.Loaded = s.IsLoaded(name)
+	st.Blocks, st.Blacklisted, st.Disabled = s.blocks(name)
+	st.File, st.OnDisk = s.moduleFile(name)
+	var info ModInfo
+	var haveInfo bool
+	if st.OnDisk {
+		if info, st.FileErr = s.host.modInfo(s.host.root, st.File); st.FileErr == nil {
+			haveInfo = true
+			st.FileRelease = info.Release()
+		}
+	}
+	st.ReleaseMatch = st.Builtin || (st.OnDisk && st.FileRelease == s.Release)
+
+	var deps []string
+	if e, ok := s.dep[name]; ok {
+		deps = e.Deps
+	} else if haveInfo {
+		deps = info.Depends
+	}
+	st.DepsOK = true
+	for _, d := range deps {
+		dep := Dependency{Name: d, Loaded: s.IsLoaded(d)}
+		dep.Usable = dep.Loaded
+		if !dep.Usable {
+			_, onDisk := s.moduleFile(d)
+			_, _, disabled := s.blocks(d)
+			dep.Usable = onDisk && !disabled
+		}
+		if !dep.Usable {
+			st.DepsOK = false
+		}
+		st.Deps = append(st.Deps, dep)
+	}
+	for _, b := range s.Boot {
+		if contains(s.Resolve(b.Name), name) {
+			st.LoadOnBoot = true
+			break
+		}
+	}
+	return st
+}
+
+// moduleFile finds the module's file in the running release's tree: where
+// modules.dep says, and, when modules.dep is missing, stale or silent, by
+// looking through the tree itself as depmod would.
+func (s *Snapshot) moduleFile(name string) (string, bool) {
+	if !s.ModulesDirPresent {
+		return "", false
+	}
+	if e, ok := s.dep[name]; ok {
+		p := e.Path
+		if !path.IsAbs(p) {
+			p = path.Join(s.ModulesDir, p)
+		}
+		if fi, err := s.host.root.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, true
+		}
+	}
+	p, ok := s.treeIndex()[name]
+	return p, ok
+}
+
+// moduleSuffixes are the file names kmod loads: plain and compressed.
+var moduleSuffixes = []string{".ko", ".ko.xz", ".ko.zst", ".ko.gz"}
+
+func moduleFileName(base string) (string, bool) {
+	for _, suf := range moduleSuffixes {
+		if strings.HasSuffix(base, suf) {
+			return Normalize(strings.TrimSuffix(base, suf)), true
+		}
+	}
+	return "", false
+}
+
+// treeIndex walks the running release's tree once per snapshot, only when a
+// module is not where modules.dep says. Links are not followed ("build" and
+// "source" point at kernel headers).
+func (s *Snapshot) treeIndex() map[string]string {
+	if s.tree != nil || s.treeErr != nil {
+		return s.tree
+	}
+	s.tree = map[string]string{}
+	real, err := s.host.root.Resolve(s.ModulesDir)
+	if err != nil {
+		s.treeErr = err
+		return s.tree
+	}
+	var found []struct{ name, path string }
+	count := 0
+	s.treeErr = filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // an unreadable subdirectory hides only its own files
+		}
+		count++
+		if count > maxTreeFiles {
+			return fmt.Errorf("%s: more than %d entries", real, maxTreeFiles)
+		}
+		if d.Type().IsRegular() {
+			if n, ok := moduleFileName(d.Name()); ok {
+				rel, _ := filepath.Rel(real, p)
+				found = append(found, struct{ name, path string }{n, path.Join(s.ModulesDir, filepath.ToSlash(rel))})
+			}
+		}
+		return nil
+	})
+	// depmod prefers updates/ over the rest; among equals, the first path.
+	sort.SliceStable(found, func(i, j int) bool {
+		return rankPath(found[i].path, s.ModulesDir) < rankPath(found[j].path, s.ModulesDir)
+	})
+	for _, f := range found {
+		if _, dup := s.tree[f.name]; !dup {
+			s.tree[f.name] = f.path
+		}
+	}
+	return s.tree
+}
+
+func rankPath(p, dir string) int {
+	if strings.HasPrefix(p, dir+"/updates/") {
+		return 0
+	}
+	return 1
+}
+
+// TreeErr is why the walk of the running release's tree stopped early, if it
+// did; modules it did not reach are reported missing.
+func (s *Snapshot) TreeErr() error { return s.treeErr }
+
+// modInfo reads a module file's .modinfo, cached while the file is unchanged.
+func (h *Host) modInfo(root Root, hostPath string) (ModInfo, error) {
+	real, err := root.Resolve(hostPath)
+	if err != nil {
+		return ModInfo{}, err
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return ModInfo{}, err
+	}
+	return h.modinfoCache.get(real, fi, func() (ModInfo, fs.FileInfo, error) {
+		return ReadModInfoFile(real)
+	})
+}
