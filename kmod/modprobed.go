@@ -68,6 +68,10 @@ func ParseModprobeConf(data []byte, path string) ([]Directive, []BadLine) {
 			// strtok_r(NULL, "\0") returns it; an empty rest is an error.
 			if mod != nil && len(rest) > 0 {
 				d.Name, d.Value, ok = Normalize(string(mod)), string(rest), true
+				if d.Command == "options" {
+					// kmod stores options with tabs turned into spaces.
+					d.Value = strings.ReplaceAll(d.Value, "\t", " ")
+				}
 			}
 		case "include", "config":
 			// Deprecated commands kmod reports and skips.

@@ -1,0 +1,305 @@
+package kmod
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func fixtureHost(scenario string) *Host {
+	d := filepath.Join("..", "fixtures", scenario)
+	return NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: filepath.Join(d, "root")})
+}
+
+func snapshot(t *testing.T, scenario string) *Snapshot {
+	t.Helper()
+	s, err := fixtureHost(scenario).Snapshot()
+	if err != nil {
+		t.Fatalf("%s: %v", scenario, err)
+	}
+	return s
+}
+
+func TestHealthyHost(t *testing.T) {
+	s := snapshot(t, "healthy")
+	if s.Release != "6.1.0-18-amd64" || !s.ModuleSupport || !s.ModulesDirPresent || !s.ModulesDepPresent {
+		t.Fatalf("kernel: %+v", s.Kernel)
+	}
+	st := s.Module("nf_conntrack")
+	want := ModuleStatus{
+		Name: "nf_conntrack", Loaded: true, State: "Live", OnDisk: true,
+		File:        "/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz",
+		FileRelease: "6.1.0-18-amd64", ReleaseMatch: true, DepsOK: true,
+		Deps: []Dependency{{"nf_defrag_ipv6", true, true}, {"nf_defrag_ipv4", true, true}, {"libcrc32c", true, true}},
+	}
+	if !reflect.DeepEqual(st, want) {
+		t.Errorf("nf_conntrack:\n got %+v\nwant %+v", st, want)
+	}
+	// Boot entries are written as aliases and resolve to the xt_ modules.
+	for _, m := range []string{"xt_recent", "xt_set", "xt_multiport", "xt_conntrack", "xt_state"} {
+		if st := s.Module(m); !st.LoadOnBoot || !st.Loaded || !st.ReleaseMatch {
+			t.Errorf("%s: %+v", m, st)
+		}
+	}
+	if got := s.Resolve("ipt_state"); !reflect.DeepEqual(got, []string{"xt_state"}) {
+		t.Errorf("ipt_state resolves to %v", got)
+	}
+	if got := s.Resolve("net-pf-10"); !reflect.DeepEqual(got, []string{"ipv6"}) {
+		t.Errorf("built-in alias net-pf-10 resolves to %v", got)
+	}
+	if st := s.Module("ipv6"); !st.Builtin || !st.Loaded || !st.ReleaseMatch {
+		t.Errorf("built-in ipv6: %+v", st)
+	}
+	if st := s.Module("unix"); !st.Builtin || !st.Loaded {
+		t.Errorf("built-in unix (modules.builtin only): %+v", st)
+	}
+}
+
+// Each scenario's defining fact, read through the model.
+func TestScenarioCauses(t *testing.T) {
+	for _, tc := range []struct {
+		scenario, module string
+		check            func(ModuleStatus) bool
+	}{
+		{"not-loaded", "nf_conntrack", func(s ModuleStatus) bool { return !s.Loaded && s.OnDisk && s.ReleaseMatch && s.DepsOK && !s.Blacklisted }},
+		{"blacklisted", "nf_conntrack", func(s ModuleStatus) bool {
+			return s.Blacklisted && !s.Disabled && reflect.DeepEqual(s.Blocks, []Block{{"/etc/modprobe.d/blacklist-iptables.conf", 3, "blacklist"}})
+		}},
+		{"install-disabled", "nf_conntrack", func(s ModuleStatus) bool {
+			return s.Disabled && !s.Blacklisted && reflect.DeepEqual(s.Blocks, []Block{{"/etc/modprobe.d/hardening.conf", 3, "install"}})
+		}},
+		{"cmdline-blacklist", "nf_conntrack", func(s ModuleStatus) bool {
+			return s.Disabled && !s.Blacklisted && reflect.DeepEqual(s.Blocks, []Block{{"/proc/cmdline", 1, "cmdline"}})
+		}},
+		{"cmdline-blacklist", "xt_recent", func(s ModuleStatus) bool { return s.Blacklisted && !s.Disabled && !s.Loaded }},
+		{"missing-file", "nf_conntrack", func(s ModuleStatus) bool { return !s.OnDisk && !s.ReleaseMatch && s.File == "" }},
+		{"release-mismatch", "nf_conntrack", func(s ModuleStatus) bool {
+			return s.OnDisk && !s.ReleaseMatch && s.FileRelease == "6.1.0-17-amd64"
+		}},
+		{"deps-missing", "nf_conntrack", func(s ModuleStatus) bool {
+			return s.OnDisk && !s.DepsOK && reflect.DeepEqual(s.Deps[2], Dependency{"libcrc32c", false, false})
+		}},
+		{"deps-missing", "xt_conntrack", func(s ModuleStatus) bool { return !s.DepsOK }},
+		{"no-modules-dir", "nf_conntrack", func(s ModuleStatus) bool { return !s.OnDisk && !s.Loaded && !s.ReleaseMatch }},
+		{"no-module-support", "nf_conntrack", func(s ModuleStatus) bool { return s.Builtin && s.Loaded && s.ReleaseMatch }},
+		{"no-module-support", "xt_recent", func(s ModuleStatus) bool { return !s.Builtin && !s.Loaded && !s.OnDisk }},
+	} {
+		st := snapshot(t, tc.scenario).Module(tc.module)
+		if !tc.check(st) {
+			t.Errorf("%s/%s: %+v", tc.scenario, tc.module, st)
+		}
+	}
+	k := snapshot(t, "no-modules-dir").Kernel
+	if k.ModulesDirPresent || !reflect.DeepEqual(k.Trees, []string{"6.1.0-17-amd64"}) {
+		t.Errorf("no-modules-dir kernel: %+v", k)
+	}
+	if snapshot(t, "no-module-support").ModuleSupport {
+		t.Error("no-module-support: module support reported")
+	}
+}
+
+// copyTree copies a fixture root so a test may change it.
+func copyTree(t *testing.T, scenario string) string {
+	t.Helper()
+	dst := t.TempDir()
+	src := filepath.Join("..", "fixtures", scenario)
+	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if fi.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigPriorityAndMasking(t *testing.T) {
+	d := copyTree(t, "healthy")
+	root := filepath.Join(d, "root")
+	// Same name in /lib and /etc: only /etc's is read.
+	writeFile(t, filepath.Join(root, "lib/modprobe.d/fw.conf"), "blacklist nf_conntrack\n")
+	writeFile(t, filepath.Join(root, "etc/modprobe.d/fw.conf"), "# overridden\n")
+	// .alias files count; other suffixes and hidden files do not.
+	writeFile(t, filepath.Join(root, "run/modprobe.d/x.alias"), "blacklist xt_set\n")
+	writeFile(t, filepath.Join(root, "etc/modprobe.d/x.conf.bak"), "blacklist xt_recent\n")
+	writeFile(t, filepath.Join(root, "etc/modprobe.d/.x.conf"), "blacklist xt_recent\n")
+	// A link to /dev/null in /etc masks the vendor's modules-load.d file.
+	writeFile(t, filepath.Join(root, "usr/lib/modules-load.d/vendor.conf"), "xt_multiport\n")
+	if err := os.Symlink("/dev/null", filepath.Join(root, "etc/modules-load.d/vendor.conf")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "usr/lib/modules-load.d/extra.conf"), "nfnetlink\n")
+	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: root})
+	s, err := h.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m, want := range map[string]bool{"nf_conntrack": false, "xt_set": true, "xt_recent": false} {
+		if got := s.Module(m).Blacklisted; got != want {
+			t.Errorf("%s blacklisted = %v, want %v", m, got, want)
+		}
+	}
+	if !s.Module("nfnetlink").LoadOnBoot {
+		t.Error("/usr/lib/modules-load.d/extra.conf not read")
+	}
+	var sources []string
+	for _, b := range s.Boot {
+		sources = append(sources, b.Path)
+	}
+	if strings.Contains(strings.Join(sources, " "), "vendor.conf") {
+		t.Errorf("masked vendor.conf was read: %v", sources)
+	}
+}
+
+func TestRootConfinesLinks(t *testing.T) {
+	outside := t.TempDir()
+	writeFile(t, filepath.Join(outside, "secret.conf"), "blacklist leaked\n")
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "usr/lib/modprobe.d/real.conf"), "blacklist inside\n")
+	// An absolute link is resolved inside the root, as on the host.
+	if err := os.Symlink("usr/lib", filepath.Join(root, "lib")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "etc/modprobe.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.Symlink("/usr/lib/modprobe.d/real.conf", filepath.Join(root, "etc/modprobe.d/abs.conf")))
+	must(t, os.Symlink("../../../../../../../../"+outside+"/secret.conf", filepath.Join(root, "etc/modprobe.d/escape.conf")))
+	must(t, os.Symlink("loop2.conf", filepath.Join(root, "etc/modprobe.d/loop1.conf")))
+	must(t, os.Symlink("loop1.conf", filepath.Join(root, "etc/modprobe.d/loop2.conf")))
+	r := NewRoot(root)
+	got, err := r.Resolve("/etc/modprobe.d/abs.conf")
+	if err != nil || got != filepath.Join(root, "usr/lib/modprobe.d/real.conf") {
+		t.Errorf("absolute link: %q %v", got, err)
+	}
+	got, err = r.Resolve("/etc/modprobe.d/escape.conf")
+	if err != nil || !strings.HasPrefix(got, root+"/") {
+		t.Errorf("escaping link left the root: %q %v", got, err)
+	}
+	if _, err := r.Resolve("/etc/modprobe.d/loop1.conf"); !errors.Is(err, syscall.ELOOP) {
+		t.Errorf("link loop: %v", err)
+	}
+	if got, _ := r.Resolve("/../../etc/../lib/modprobe.d"); got != filepath.Join(root, "usr/lib/modprobe.d") {
+		t.Errorf(".. above the root: %q", got)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A changed index or module file is always read again: the caches are
+// keyed on the file's identity, not on time.
+func TestCachesFollowFileChanges(t *testing.T) {
+	d := copyTree(t, "healthy")
+	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: filepath.Join(d, "root")})
+	s, err := h.Snapshot()
+	must(t, err)
+	if got := s.Resolve("ipt_recent"); !reflect.DeepEqual(got, []string{"xt_recent"}) {
+		t.Fatalf("before: %v", got)
+	}
+	dir := filepath.Join(d, "root/lib/modules/6.1.0-18-amd64")
+	writeFile(t, filepath.Join(dir, "modules.alias"), "alias ipt_recent other_recent\n")
+	writeFile(t, filepath.Join(dir, "modules.builtin"), "kernel/net/netfilter/xt_recent.ko\n")
+	dep, err := os.ReadFile(filepath.Join(dir, "modules.dep"))
+	must(t, err)
+	writeFile(t, filepath.Join(dir, "modules.dep"), strings.Replace(string(dep), "kernel/lib/libcrc32c.ko\n", "kernel/lib/libcrc32c.ko\nextra/new.ko:\n", 1))
+	// Replace nf_conntrack's file with another release's build.
+	other := copyTree(t, "release-mismatch")
+	data, err := os.ReadFile(filepath.Join(other, "root/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz"))
+	must(t, err)
+	target := filepath.Join(dir, "kernel/net/netfilter/nf_conntrack.ko.xz")
+	must(t, os.WriteFile(target, data, 0o644))
+	future := time.Now().Add(time.Hour)
+	must(t, os.Chtimes(target, future, future))
+
+	s, err = h.Snapshot()
+	must(t, err)
+	if got := s.Resolve("ipt_recent"); !reflect.DeepEqual(got, []string{"other_recent"}) {
+		t.Errorf("modules.alias change not seen: %v", got)
+	}
+	if !s.Module("xt_recent").Builtin {
+		t.Error("modules.builtin change not seen")
+	}
+	if got := s.Resolve("new"); !reflect.DeepEqual(got, []string{"new"}) || s.dep["new"].Path != "extra/new.ko" {
+		t.Errorf("modules.dep change not seen: %+v", s.dep["new"])
+	}
+	if got := s.Module("nf_conntrack").FileRelease; got != "6.1.0-17-amd64" {
+		t.Errorf("module file change not seen: %q", got)
+	}
+}
+
+// Without modules.dep (depmod not run) a module's file is still found by
+// looking through the tree.
+func TestFileFoundWithoutModulesDep(t *testing.T) {
+	d := copyTree(t, "healthy")
+	must(t, os.Remove(filepath.Join(d, "root/lib/modules/6.1.0-18-amd64/modules.dep")))
+	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: filepath.Join(d, "root")})
+	s, err := h.Snapshot()
+	must(t, err)
+	if s.ModulesDepPresent {
+		t.Error("modules.dep reported present")
+	}
+	st := s.Module("xt_recent")
+	if !st.OnDisk || st.File != "/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/xt_recent.ko.zst" || !st.ReleaseMatch {
+		t.Errorf("xt_recent: %+v", st)
+	}
+	// Dependencies then come from the module's own depends= field.
+	if st := s.Module("xt_conntrack"); len(st.Deps) != 2 || st.Deps[0].Name != "nf_conntrack" {
+		t.Errorf("xt_conntrack deps from modinfo: %+v", st.Deps)
+	}
+}
+
+func TestUnreadableAndHostileFiles(t *testing.T) {
+	d := copyTree(t, "healthy")
+	root := filepath.Join(d, "root")
+	// A directory where a configuration file should be is skipped, as kmod does.
+	must(t, os.MkdirAll(filepath.Join(root, "etc/modprobe.d/dir.conf"), 0o755))
+	// A FIFO must not block the scrape.
+	must(t, syscall.Mkfifo(filepath.Join(root, "etc/modprobe.d/fifo.conf"), 0o644))
+	// An oversized file is refused with its path.
+	big := filepath.Join(root, "etc/modules-load.d/huge.conf")
+	f, err := os.Create(big)
+	must(t, err)
+	must(t, f.Truncate(maxConfigFile+1))
+	f.Close()
+	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: root})
+	s, err := h.Snapshot()
+	if err == nil || !strings.Contains(err.Error(), "huge.conf") || !errors.Is(err, ErrTooLarge) {
+		t.Errorf("oversized file: %v", err)
+	}
+	if s == nil || !s.Module("nf_conntrack").Loaded {
+		t.Fatal("the rest of the snapshot must stay usable")
+	}
+	if len(s.Skipped) != 2 {
+		t.Errorf("skipped: %v", s.Skipped)
+	}
+}
