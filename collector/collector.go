@@ -114,12 +114,10 @@ func New(opts Options, logger log.Logger, names ...string) (*KmodCollector, erro
 	return kc, nil
 }
 
-// Describe sends only the scrape metrics: the rest depend on the host and are
-// built at scrape time (an unchecked collector, as in node_exporter).
-func (kc *KmodCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- scrapeDurationDesc
-	ch <- scrapeSuccessDesc
-}
+// Describe sends nothing: which series exist depends on the host at scrape
+// time, so this is an unchecked collector and the registry checks each
+// scrape's metrics for consistency instead.
+func (kc *KmodCollector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect runs every collector concurrently.
 func (kc *KmodCollector) Collect(ch chan<- prometheus.Metric) {
