@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,7 +61,7 @@ func (c *modulesCollector) required(s *kmod.Snapshot) map[string][]string {
 	out := map[string][]string{}
 	add := func(name, source string) {
 		for _, m := range s.Resolve(name) {
-			if !contains(out[m], source) {
+			if !slices.Contains(out[m], source) {
 				out[m] = append(out[m], source)
 			}
 		}
@@ -89,6 +90,7 @@ func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
 	if s == nil {
 		return err
 	}
+	defer s.Done()
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)
@@ -158,13 +160,4 @@ func uniqueBlocks(blocks []kmod.Block) []kmod.Block {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,7 +3,7 @@ package kmod
 import (
 	"bytes"
 	"fmt"
-	"strings"
+	"slices"
 )
 
 // Alias maps a pattern (fnmatch syntax, as in modules.alias and modprobe.d
@@ -40,20 +40,11 @@ func ParseModulesAlias(data []byte) ([]Alias, error) {
 func matchAliases(aliases []Alias, name string) []string {
 	var out []string
 	for _, a := range aliases {
-		if fnmatch(a.Pattern, name) && !contains(out, a.Module) {
+		if fnmatch(a.Pattern, name) && !slices.Contains(out, a.Module) {
 			out = append(out, a.Module)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // fnmatch implements fnmatch(3) with flags 0, as kmod calls it: '*', '?',
@@ -155,6 +146,3 @@ func matchBracket(pat string, c byte) (matched bool, width int, valid bool) {
 	}
 	return false, 0, false
 }
-
-// hasGlob reports whether s contains fnmatch metacharacters.
-func hasGlob(s string) bool { return strings.ContainsAny(s, "*?[\\") }

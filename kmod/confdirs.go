@@ -62,4 +62,3 @@ func listConfFiles(root Root, dirs []string, accept func(name string) bool, skip
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	return files, errors.Join(errs...)
 }
-

@@ -32,12 +32,11 @@ type Host struct {
 	proc, sys string
 	root      Root
 
-	depCache           fileCache[ModulesDep]
-	aliasCache         fileCache[[]Alias]
-	builtinCache       fileCache[map[string]bool]
-	builtinAliasCache  fileCache[[]Alias]
-	modinfoCache       fileCache[ModInfo]
-	procModulesMissing bool
+	depCache          fileCache[ModulesDep]
+	aliasCache        fileCache[[]Alias]
+	builtinCache      fileCache[map[string]bool]
+	builtinAliasCache fileCache[[]Alias]
+	modinfoCache      fileCache[ModInfo]
 }
 
 // NewHost returns a Host reading the filesystems at p.
@@ -161,6 +160,8 @@ type Snapshot struct {
 
 	tree    map[string]string // module name -> host path, from walking the tree
 	treeErr error
+	// readModules are the module files this snapshot read headers of.
+	readModules map[string]bool
 }
 
 // Snapshot reads the host. A non-nil error means part of the state could

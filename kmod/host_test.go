@@ -66,7 +66,9 @@ func TestScenarioCauses(t *testing.T) {
 		scenario, module string
 		check            func(ModuleStatus) bool
 	}{
-		{"not-loaded", "nf_conntrack", func(s ModuleStatus) bool { return !s.Loaded && s.OnDisk && s.ReleaseMatch && s.DepsOK && !s.Blacklisted }},
+		{"not-loaded", "nf_conntrack", func(s ModuleStatus) bool {
+			return !s.Loaded && s.OnDisk && s.ReleaseMatch && s.DepsOK && !s.Blacklisted
+		}},
 		{"blacklisted", "nf_conntrack", func(s ModuleStatus) bool {
 			return s.Blacklisted && !s.Disabled && reflect.DeepEqual(s.Blocks, []Block{{"/etc/modprobe.d/blacklist-iptables.conf", 3, "blacklist"}})
 		}},

@@ -35,12 +35,12 @@ func TestReadModInfoFileCorrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, data := range map[string][]byte{
-		"empty.ko":     nil,
-		"text.ko":      []byte("not an elf at all"),
-		"trunc.ko.xz":  good[:len(good)/2],
-		"badzstd.ko":   append([]byte{0x28, 0xb5, 0x2f, 0xfd}, bytes.Repeat([]byte{0xff}, 64)...),
-		"badgzip.ko":   []byte{0x1f, 0x8b, 0, 0},
-		"elfhead.ko":   []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00"),
+		"empty.ko":    nil,
+		"text.ko":     []byte("not an elf at all"),
+		"trunc.ko.xz": good[:len(good)/2],
+		"badzstd.ko":  append([]byte{0x28, 0xb5, 0x2f, 0xfd}, bytes.Repeat([]byte{0xff}, 64)...),
+		"badgzip.ko":  []byte{0x1f, 0x8b, 0, 0},
+		"elfhead.ko":  []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00"),
 	} {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, data, 0o644); err != nil {

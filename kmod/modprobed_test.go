@@ -61,7 +61,7 @@ func TestParseModprobeConfEdges(t *testing.T) {
 		{"blacklist", nil},
 		{"blacklist ", nil},
 		{"options foo", nil},
-		{"options foo ", nil},          // nothing after the separator
+		{"options foo ", nil}, // nothing after the separator
 		{"options foo  ", []string{"options foo  "}}, // one space of value survives
 		{"alias onlyone", nil},
 		{"blacklist foo\r", []string{"blacklist foo\r "}},

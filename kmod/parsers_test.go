@@ -91,10 +91,10 @@ func TestAliases(t *testing.T) {
 		t.Errorf("want error for line 5, got %v", err)
 	}
 	for name, want := range map[string][]string{
-		"ipt_recent":                                   {"xt_recent"},
-		"net_pf_16_proto_12":                           {"nfnetlink"},
+		"ipt_recent":         {"xt_recent"},
+		"net_pf_16_proto_12": {"nfnetlink"},
 		"pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00": {"e1000e"},
-		"ipt_nothing":                                  nil,
+		"ipt_nothing": nil,
 	} {
 		if m := matchAliases(got, name); !reflect.DeepEqual(m, want) {
 			t.Errorf("%s: got %v want %v", name, m, want)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -65,7 +66,7 @@ func (s *Snapshot) Resolve(name string) []string {
 	n := Normalize(name)
 	var out []string
 	for _, d := range s.Modprobe {
-		if d.Command == "alias" && fnmatch(d.Name, n) && !contains(out, d.Value) {
+		if d.Command == "alias" && fnmatch(d.Name, n) && !slices.Contains(out, d.Value) {
 			out = append(out, d.Value)
 		}
 	}
@@ -219,7 +220,7 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 	var info ModInfo
 	var haveInfo bool
 	if st.OnDisk {
-		if info, st.FileErr = s.host.modInfo(s.host.root, st.File); st.FileErr == nil {
+		if info, st.FileErr = s.modInfo(st.File); st.FileErr == nil {
 			haveInfo = true
 			st.FileRelease = info.Release()
 		}
@@ -247,7 +248,7 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 		st.Deps = append(st.Deps, dep)
 	}
 	for _, b := range s.Boot {
-		if contains(s.Resolve(b.Name), name) {
+		if slices.Contains(s.Resolve(b.Name), name) {
 			st.LoadOnBoot = true
 			break
 		}
@@ -341,12 +342,23 @@ func rankPath(p, dir string) int {
 // did; modules it did not reach are reported missing.
 func (s *Snapshot) TreeErr() error { return s.treeErr }
 
+// Done ends the snapshot: headers cached for module files it did not read
+// are dropped, so the cache follows the set of required modules.
+func (s *Snapshot) Done() {
+	s.host.modinfoCache.retain(s.readModules)
+}
+
 // modInfo reads a module file's .modinfo, cached while the file is unchanged.
-func (h *Host) modInfo(root Root, hostPath string) (ModInfo, error) {
-	real, err := root.Resolve(hostPath)
+func (s *Snapshot) modInfo(hostPath string) (ModInfo, error) {
+	real, err := s.host.root.Resolve(hostPath)
 	if err != nil {
 		return ModInfo{}, err
 	}
+	if s.readModules == nil {
+		s.readModules = map[string]bool{}
+	}
+	s.readModules[real] = true
+	h := s.host
 	fi, err := os.Stat(real)
 	if err != nil {
 		return ModInfo{}, err

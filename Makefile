@@ -1,0 +1,68 @@
+# kmod_exporter. `make test` is the one command that runs every test.
+GO                  ?= go
+GOBIN               ?= $(shell $(GO) env GOPATH)/bin
+STATICCHECK_VERSION ?= v0.8.2
+FUZZ_TIME           ?= 3000x
+SCENARIO            ?= healthy
+DOCKER_IMAGE        ?= kmod-exporter:dev
+
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH   ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+VPKG     := github.com/prometheus/common/version
+LDFLAGS  := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $(VPKG).Branch=$(BRANCH) \
+            -X $(VPKG).BuildUser=$(shell id -un 2>/dev/null)@$(shell hostname 2>/dev/null) -X $(VPKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+
+export STATICCHECK_VERSION
+
+.PHONY: all build test deps lint unit fuzz-short fixtures update-golden run-fixture docker clean
+
+all: build
+
+## build: a static binary ./kmod_exporter
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o kmod_exporter .
+
+## test: everything CI runs: tools, lint, race-enabled tests, a bounded fuzz pass
+test: deps lint fuzz-short unit
+
+deps:
+	@.ci/deps
+
+lint:
+	@bad=$$(gofmt -l $$(find . -name '*.go' -not -path './.build/*')); \
+	  if [ -n "$$bad" ]; then echo "gofmt would change: $$bad"; exit 1; fi
+	$(GO) vet ./...
+	$(GOBIN)/staticcheck ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+## fuzz-short: every fuzz target for a fixed number of inputs
+fuzz-short:
+	@for t in $$(grep -ho '^func Fuzz[A-Za-z0-9]*' kmod/*_test.go | cut -d' ' -f2); do \
+	  echo "fuzz $$t ($(FUZZ_TIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_TIME) ./kmod >/dev/null || exit 1; \
+	done
+
+## fixtures: rewrite fixtures/<scenario>/ trees from fixtures/scenarios.go
+fixtures:
+	$(GO) test ./fixtures -run TestTreesMatchDefinitions -count=1 -update
+
+## update-golden: rewrite fixtures/<scenario>/metrics.prom (review the diff!)
+update-golden:
+	$(GO) test . -run TestScenarios -count=1 -update
+
+## run-fixture: serve the metrics of one scenario (SCENARIO=blacklisted)
+run-fixture:
+	$(GO) run . --path.procfs=fixtures/$(SCENARIO)/proc --path.sysfs=fixtures/$(SCENARIO)/sys --path.rootfs=fixtures/$(SCENARIO)/root \
+	  $(if $(wildcard fixtures/$(SCENARIO)/config.yml),--config.file=fixtures/$(SCENARIO)/config.yml)
+
+## docker: an image FROM scratch with the static binary
+docker:
+	mkdir -p .build
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o .build/kmod_exporter .
+	docker build -t $(DOCKER_IMAGE) .
+
+clean:
+	rm -rf kmod_exporter .build
