@@ -15,7 +15,7 @@ LDFLAGS  := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) 
 
 export STATICCHECK_VERSION
 
-.PHONY: all build test deps lint unit fuzz-short fixtures update-golden run-fixture docker clean
+.PHONY: all build test deps testdata lint unit oracle fuzz-short fixtures update-golden run-fixture docker clean
 
 all: build
 
@@ -23,11 +23,16 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o kmod_exporter .
 
-## test: everything CI runs: tools, lint, race-enabled tests, a bounded fuzz pass
-test: deps lint fuzz-short unit
+## test: everything CI runs: tools, real kernel trees, lint, a bounded fuzz
+## pass, the comparison with kmod, and the race-enabled tests
+test: deps testdata lint fuzz-short oracle unit
 
 deps:
 	@.ci/deps
+
+## testdata: download and index the Debian kernel trees (cached in testdata/cache)
+testdata:
+	@.ci/testdata
 
 lint:
 	@bad=$$(gofmt -l $$(find . -name '*.go' -not -path './.build/*')); \
@@ -36,7 +41,13 @@ lint:
 	$(GOBIN)/staticcheck ./...
 
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -skip '^TestOracle' ./...
+
+## oracle: compare the model with kmod's own tools on the real trees
+oracle:
+	@mkdir -p .build
+	@$(GO) test -count=1 -run '^TestOracle' -v ./kmod > .build/oracle.log 2>&1; status=$$?; \
+	  grep -E '^(oracle:|\s*--- (PASS|FAIL|SKIP)|\s+\S+_test.go:[0-9]+:)' .build/oracle.log; exit $$status
 
 ## fuzz-short: every fuzz target for a fixed number of inputs
 fuzz-short:

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kmod-exporter/kmod_exporter/fixtures"
+	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 )
 
 var update = flag_update()
@@ -40,20 +41,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// requireTool returns a tool's path, skipping the test when it is missing,
-// except under CI=true, where a missing tool fails the suite.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required under CI=true (make test installs it): %v", name, err)
-		}
-		t.Skipf("%s not installed; `make test` installs it", name)
-	}
-	return p
 }
 
 // freePort asks the kernel for an unused loopback port.
@@ -232,7 +219,7 @@ func lineDiff(want, got string) string {
 // TestGoldenFilesPassPromtool checks every golden file with promtool's
 // linter, the format and naming rules Prometheus itself applies.
 func TestGoldenFilesPassPromtool(t *testing.T) {
-	promtool := requireTool(t, "promtool")
+	promtool := testenv.Tool(t, "promtool")
 	for _, name := range fixtures.Names() {
 		golden := filepath.Join("fixtures", name, "metrics.prom")
 		f, err := os.Open(golden)

@@ -42,6 +42,8 @@ var (
 		"1 if every module it depends on (modules.dep) is loaded, built in, or can be loaded (on disk and not disabled).", "module")
 	moduleDepLoaded = newDesc("module", "dependency_loaded",
 		"1 if this dependency of the module is loaded or built in.", "module", "dependency")
+	moduleDepmodStale = newDesc("module", "depmod_stale",
+		"1 if the module's file is on disk but modules.dep does not list it, or the file is newer than modules.dep: depmod was not run after it was installed, so modprobe may not find it.", "module")
 	moduleLoadOnBoot = newDesc("module", "load_on_boot",
 		"1 if the module is listed in modules-load.d, /etc/modules or modules_load= and so is loaded at every boot.", "module")
 	modprobeBadLines = newDesc("modprobe", "config_ignored_lines",
@@ -136,6 +138,7 @@ func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
 		for _, d := range st.Deps {
 			ch <- moduleDepLoaded.metric(boolValue(d.Loaded), name, d.Name)
 		}
+		ch <- moduleDepmodStale.metric(boolValue(st.DepStale), name)
 		ch <- moduleLoadOnBoot.metric(boolValue(st.LoadOnBoot), name)
 	}
 	if err := s.TreeErr(); err != nil {

@@ -3,7 +3,6 @@ package kmod
 import (
 	"bytes"
 	"fmt"
-	"slices"
 )
 
 // Alias maps a pattern (fnmatch syntax, as in modules.alias and modprobe.d
@@ -35,12 +34,13 @@ func ParseModulesAlias(data []byte) ([]Alias, error) {
 	return out, firstErr
 }
 
-// matchAliases returns the modules of every alias whose pattern matches name,
-// without duplicates, in file order.
+// matchAliases returns the module of every alias whose pattern matches name,
+// in file order. Like kmod, it keeps repeats: a module two patterns match is
+// listed twice.
 func matchAliases(aliases []Alias, name string) []string {
 	var out []string
 	for _, a := range aliases {
-		if fnmatch(a.Pattern, name) && !slices.Contains(out, a.Module) {
+		if fnmatch(a.Pattern, name) {
 			out = append(out, a.Module)
 		}
 	}

@@ -8,13 +8,14 @@ import (
 // minus one of /proc/cmdline.
 const kcmdlineSize = 4096
 
-// KmodCmdlineBlacklist returns the modules kmod treats as blacklisted from
-// "modprobe.blacklist=" on the kernel command line, following kmod's parser
-// (kmod_config_parse_kcmdline): a quote-aware state machine where a second
-// '.' in a parameter name or a space inside quotes outside a value drops the
-// word. The entries are not normalized: kmod compares them with module names
-// as written, so "modprobe.blacklist=nf-conntrack" blocks nothing.
-func KmodCmdlineBlacklist(cmdline string) []string {
+// KmodCmdline returns what kmod takes from the kernel command line
+// (kmod_config_parse_kcmdline): the modules "modprobe.blacklist=" names, and
+// "module.param=value" words as options directives. It follows kmod's
+// quote-aware state machine, where a second '.' in a parameter name or a
+// space inside quotes outside a value drops the word. Blacklist entries are
+// not normalized: kmod compares them with module names as written, so
+// "modprobe.blacklist=nf-conntrack" blocks nothing.
+func KmodCmdline(cmdline string) (blacklist []string, options []Directive) {
 	if len(cmdline) > kcmdlineSize-1 {
 		cmdline = cmdline[:kcmdlineSize-1]
 	}
@@ -24,7 +25,6 @@ func KmodCmdlineBlacklist(cmdline string) []string {
 		stParam
 		stValue
 	)
-	var out []string
 	state := stModname
 	quoted, leadingQuote := false, false
 	modStart, paramStart, valueStart := 0, -1, -1
@@ -34,16 +34,18 @@ func KmodCmdlineBlacklist(cmdline string) []string {
 		}
 		mod := cmdline[modStart : paramStart-1]
 		param := cmdline[paramStart:end]
-		if mod != "modprobe" || !strings.HasPrefix(param, "blacklist=") {
-			return
-		}
 		value := cmdline[valueStart:end]
 		if leadingQuote {
 			// kmod moves a quote that opened the word to the value, where
 			// it stays: such entries can never equal a module name.
 			value = `"` + value
+			param = param[:valueStart-paramStart] + value
 		}
-		out = append(out, strings.Split(value, ",")...)
+		if mod == "modprobe" && strings.HasPrefix(param, "blacklist=") {
+			blacklist = append(blacklist, strings.Split(value, ",")...)
+			return
+		}
+		options = append(options, Directive{Command: "options", Name: Normalize(mod), Value: param, Path: "/proc/cmdline", Line: 1})
 	}
 	for p := 0; p <= len(cmdline); p++ {
 		var c byte
@@ -73,7 +75,7 @@ func KmodCmdlineBlacklist(cmdline string) []string {
 				modStart, paramStart, valueStart, leadingQuote = p+1, -1, -1, false
 			}
 			if c == 0 {
-				return out
+				return blacklist, options
 			}
 		case c == '.':
 			if state == stModname {
@@ -91,7 +93,7 @@ func KmodCmdlineBlacklist(cmdline string) []string {
 			}
 		}
 	}
-	return out
+	return blacklist, options
 }
 
 // KernelParam is one "name=value" word of the kernel command line.

@@ -24,13 +24,13 @@ func TestKmodCmdlineBlacklist(t *testing.T) {
 		{"", nil},
 		{`modprobe.blacklist="unterminated x`, nil},
 	} {
-		if got := KmodCmdlineBlacklist(tc.cmdline); !reflect.DeepEqual(got, tc.want) {
+		if got := kmodBlacklist(tc.cmdline); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%q: got %q, want %q", tc.cmdline, got, tc.want)
 		}
 	}
 	// kmod reads at most 4095 bytes of the command line.
 	long := strings.Repeat("x", kcmdlineSize-1) + " modprobe.blacklist=late"
-	if got := KmodCmdlineBlacklist(long); got != nil {
+	if got := kmodBlacklist(long); got != nil {
 		t.Errorf("entry past kmod's 4095-byte read must be invisible, got %q", got)
 	}
 }
@@ -59,7 +59,7 @@ func FuzzCmdline(f *testing.F) {
 	f.Add(`quiet modprobe.blacklist="a,b" module_blacklist=x -- y`)
 	f.Add("\"\"\"=.=..")
 	f.Fuzz(func(t *testing.T, s string) {
-		KmodCmdlineBlacklist(s)
+		kmodBlacklist(s)
 		params := KernelParams(s)
 		if len(params) > len(s) {
 			t.Fatalf("%d params from %d bytes", len(params), len(s))
@@ -67,4 +67,21 @@ func FuzzCmdline(f *testing.F) {
 		KernelModuleBlacklist(params)
 		CmdlineModulesLoad(params)
 	})
+}
+
+func kmodBlacklist(s string) []string {
+	b, _ := KmodCmdline(s)
+	return b
+}
+
+func TestKmodCmdlineOptions(t *testing.T) {
+	_, opts := KmodCmdline(`nf-conntrack.hashsize=4 x.y="a b" quiet a.b.c=d "q.r=s"`)
+	var got []string
+	for _, o := range opts {
+		got = append(got, o.Name+" "+o.Value)
+	}
+	want := []string{"nf_conntrack hashsize=4", `x y="a b"`, `q r="s"`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q want %q", got, want)
+	}
 }

@@ -62,3 +62,13 @@ func listConfFiles(root Root, dirs []string, accept func(name string) bool, skip
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	return files, errors.Join(errs...)
 }
+
+// insertConfFile adds f in name order unless a file of that name is already
+// chosen, as kmod's conf_files_insert_sorted does.
+func insertConfFile(files []confFile, f confFile) []confFile {
+	i := sort.Search(len(files), func(i int) bool { return files[i].Name >= f.Name })
+	if i < len(files) && files[i].Name == f.Name {
+		return files
+	}
+	return append(files[:i], append([]confFile{f}, files[i:]...)...)
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Bounds on what one file may hold; they are far above any real host's and
@@ -64,6 +65,7 @@ type Kernel struct {
 	ModulesDir        string
 	ModulesDirPresent bool
 	ModulesDepPresent bool
+	ModulesDepModTime time.Time
 	// Trees are the releases that have a directory under /lib/modules.
 	Trees []string
 }
@@ -92,6 +94,7 @@ func (h *Host) ReadKernel() (Kernel, error) {
 	}
 	if fi, err := h.root.Stat(path.Join(k.ModulesDir, "modules.dep")); err == nil && fi.Mode().IsRegular() {
 		k.ModulesDepPresent = true
+		k.ModulesDepModTime = fi.ModTime()
 	}
 	entries, err := h.root.ReadDir("/lib/modules")
 	if err != nil && !NotApplicable(err) {
@@ -203,7 +206,6 @@ func (h *Host) Snapshot() (*Snapshot, error) {
 		// the kernel's and kmod's parsers need the raw line.
 		s.Cmdline = strings.TrimRight(string(data), "\n\x00")
 		s.Params = KernelParams(s.Cmdline)
-		s.kmodBlacklist = KmodCmdlineBlacklist(s.Cmdline)
 		s.kernelBlack = KernelModuleBlacklist(s.Params)
 	} else if !NotApplicable(err) {
 		errs = append(errs, err)
@@ -215,6 +217,12 @@ func (h *Host) Snapshot() (*Snapshot, error) {
 	}, skipped)
 	if err != nil {
 		errs = append(errs, err)
+	}
+	// kmod reads depmod's modules.softdep as one more configuration file,
+	// sorted by its name among the others: "aaa.conf" comes before it and
+	// "zzz.conf" after, which decides whose softdep line matches first.
+	if k.ModulesDirPresent {
+		files = insertConfFile(files, confFile{Name: "modules.softdep", Path: path.Join(dir, "modules.softdep")})
 	}
 	for _, f := range files {
 		data, ok, err := h.readConf(f.Path, skipped)
@@ -228,6 +236,10 @@ func (h *Host) Snapshot() (*Snapshot, error) {
 		s.Modprobe = append(s.Modprobe, dirs...)
 		s.BadLines = append(s.BadLines, bad...)
 	}
+	// Options and blacklists from the command line come last, as in kmod.
+	var cmdlineOptions []Directive
+	s.kmodBlacklist, cmdlineOptions = KmodCmdline(s.Cmdline)
+	s.Modprobe = append(s.Modprobe, cmdlineOptions...)
 
 	files, err = listConfFiles(h.root, ModulesLoadDirs, func(n string) bool { return strings.HasSuffix(n, ".conf") }, skipped)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Block is one configuration line that stops a module from loading.
@@ -55,18 +56,38 @@ type ModuleStatus struct {
 	LoadOnBoot   bool
 	// FileErr is why the module file's header could not be read, if so.
 	FileErr error
+	// DepStale: modules.dep exists but does not list the file that is on
+	// disk, or the file is more than depmodMargin newer than it: depmod was
+	// not run after the module was installed, and modprobe may not find it.
+	DepStale bool
 }
 
 // Resolve maps a name as a user or a config file writes it to the modules
-// modprobe would load for it, in kmod's lookup order: aliases from
-// modprobe.d, modules.dep, install/remove commands, modules.alias, then
-// built-in modules and their aliases. A name nothing knows is returned
+// modprobe would load for it (see Lookup). A name nothing knows is returned
 // normalized, so it can be reported missing.
 func (s *Snapshot) Resolve(name string) []string {
+	var out []string
+	for _, m := range s.Lookup(name) {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{Normalize(name)}
+	}
+	return out
+}
+
+// Lookup is kmod's kmod_module_new_from_lookup: the modules a name stands
+// for, trying in order aliases from modprobe.d, modules.dep, install/remove
+// commands, modules.alias, built-in modules and built-in aliases, and
+// stopping at the first that knows it. Empty when none does. Like kmod's,
+// the list may repeat a module that several alias patterns match.
+func (s *Snapshot) Lookup(name string) []string {
 	n := Normalize(name)
 	var out []string
 	for _, d := range s.Modprobe {
-		if d.Command == "alias" && fnmatch(d.Name, n) && !slices.Contains(out, d.Value) {
+		if d.Command == "alias" && fnmatch(d.Name, n) {
 			out = append(out, d.Value)
 		}
 	}
@@ -87,10 +108,7 @@ func (s *Snapshot) Resolve(name string) []string {
 	if s.builtin[n] {
 		return []string{n}
 	}
-	if m := matchAliases(s.builtinAliases, n); len(m) > 0 {
-		return m
-	}
-	return []string{n}
+	return matchAliases(s.builtinAliases, n)
 }
 
 // IsBuiltin reports whether the module is compiled into the running kernel:
@@ -162,33 +180,66 @@ func (s *Snapshot) installCommand(name string) (Directive, bool) {
 	return Directive{}, false
 }
 
-// hasSoftdeps reports whether kmod would ignore the module's install command
-// because it has soft dependencies that resolve to modules (kmod sets
-// ignorecmd when the pre: or post: list is not empty).
-func (s *Snapshot) hasSoftdeps(name string) bool {
+// softdeps returns the modules to load before and after the module: the
+// first softdep line whose pattern matches (from modprobe.d and
+// modules.softdep, in kmod's file order), each name looked up as kmod does.
+func (s *Snapshot) softdeps(name string) (pre, post []string) {
 	for _, d := range s.Modprobe {
 		if d.Command != "softdep" || !fnmatch(d.Name, name) {
 			continue
 		}
-		pre, post := SoftDeps(d.Value)
-		for _, m := range append(pre, post...) {
-			if s.known(Normalize(m)) {
-				return true
-			}
+		p, q := SoftDeps(d.Value)
+		for _, m := range p {
+			pre = append(pre, s.Lookup(m)...)
 		}
-		return false // kmod uses only the first matching softdep
+		for _, m := range q {
+			post = append(post, s.Lookup(m)...)
+		}
+		return pre, post
 	}
-	return false
+	return nil, nil
 }
 
-// known reports whether a name resolves to a real module.
-func (s *Snapshot) known(name string) bool {
-	for _, m := range s.Resolve(name) {
-		if _, ok := s.dep[m]; ok || s.builtin[m] {
-			return true
+// hasSoftdeps reports whether kmod would ignore the module's install command:
+// it sets ignorecmd when the module's resolved pre: or post: list is not
+// empty.
+func (s *Snapshot) hasSoftdeps(name string) bool {
+	pre, post := s.softdeps(name)
+	return len(pre) > 0 || len(post) > 0
+}
+
+// LoadOrder is the sequence of modules `modprobe NAME` loads, as kmod builds
+// its probe list: each dependency (modules.dep, deepest first) with its soft
+// dependencies around it, then the module itself with its own; a module
+// reached through soft dependencies is visited once. Dependencies that are
+// themselves needed twice appear twice, as in kmod's list.
+func (s *Snapshot) LoadOrder(name string) []string {
+	var order []string
+	visited := map[string]bool{}
+	var probe, fill func(m string)
+	probe = func(m string) {
+		if visited[m] {
+			return
+		}
+		visited[m] = true
+		deps := s.dep[m].Deps
+		for i := len(deps) - 1; i >= 0; i-- {
+			fill(deps[i])
+		}
+		fill(m)
+	}
+	fill = func(m string) {
+		pre, post := s.softdeps(m)
+		for _, p := range pre {
+			probe(p)
+		}
+		order = append(order, m)
+		for _, p := range post {
+			probe(p)
 		}
 	}
-	return false
+	probe(name)
+	return order
 }
 
 // IsNoopInstall reports whether an install command replaces loading with a
@@ -216,7 +267,10 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 	st.Builtin = s.IsBuiltin(name)
 	st.Loaded = s.IsLoaded(name)
 	st.Blocks, st.Blacklisted, st.Disabled = s.blocks(name)
-	st.File, st.OnDisk = s.moduleFile(name)
+	var f moduleFile
+	f, st.OnDisk = s.moduleFile(name)
+	st.File = f.path
+	st.DepStale = st.OnDisk && s.ModulesDepPresent && (!f.indexed || f.modTime.After(s.ModulesDepModTime.Add(depmodMargin)))
 	var info ModInfo
 	var haveInfo bool
 	if st.OnDisk {
@@ -256,12 +310,24 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 	return st
 }
 
+// depmodMargin is how much newer than modules.dep a module file may be before
+// it counts as installed without depmod: package managers run depmod seconds
+// after unpacking, and a checkout writes files in no particular order.
+const depmodMargin = time.Minute
+
+// moduleFile is where a module's file was found.
+type moduleFile struct {
+	path    string // host path
+	indexed bool   // modules.dep names this path
+	modTime time.Time
+}
+
 // moduleFile finds the module's file in the running release's tree: where
 // modules.dep says, and, when modules.dep is missing, stale or silent, by
 // looking through the tree itself as depmod would.
-func (s *Snapshot) moduleFile(name string) (string, bool) {
+func (s *Snapshot) moduleFile(name string) (moduleFile, bool) {
 	if !s.ModulesDirPresent {
-		return "", false
+		return moduleFile{}, false
 	}
 	if e, ok := s.dep[name]; ok {
 		p := e.Path
@@ -269,11 +335,18 @@ func (s *Snapshot) moduleFile(name string) (string, bool) {
 			p = path.Join(s.ModulesDir, p)
 		}
 		if fi, err := s.host.root.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return p, true
+			return moduleFile{path: p, indexed: true, modTime: fi.ModTime()}, true
 		}
 	}
 	p, ok := s.treeIndex()[name]
-	return p, ok
+	if !ok {
+		return moduleFile{}, false
+	}
+	f := moduleFile{path: p}
+	if fi, err := s.host.root.Stat(p); err == nil {
+		f.modTime = fi.ModTime()
+	}
+	return f, true
 }
 
 // moduleSuffixes are the file names kmod loads: plain and compressed.

@@ -1,0 +1,69 @@
+// Package testenv finds the external tools and data some tests compare
+// against. Outside CI a missing one skips the test with a message; under
+// CI=true it fails it, so no suite silently skips in CI.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// InCI reports whether the tests run under CI=true.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Missing skips the test, or fails it under CI, because what is named is
+// not available.
+func Missing(t testing.TB, what, how string) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("%s is required under CI=true (%s)", what, how)
+	}
+	t.Skipf("%s not available: %s", what, how)
+}
+
+// Tool returns the path of an installed command.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, name, "`make test` installs it")
+	}
+	return p
+}
+
+// Root requires the tests to run as root (for bind mounts in a private
+// mount namespace).
+func Root(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		Missing(t, "root", "run `make test` as root")
+	}
+}
+
+// RepoDir is the repository's top directory.
+func RepoDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// KernelTrees returns the unpacked Debian kernel trees under
+// testdata/cache, by release, and the compressed tree's root.
+func KernelTrees(t testing.TB) (trees map[string]string, compressed string) {
+	t.Helper()
+	cache := filepath.Join(RepoDir(), "testdata", "cache")
+	trees = map[string]string{}
+	dirs, _ := filepath.Glob(filepath.Join(cache, "6.*"))
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, ".done")); err == nil {
+			trees[filepath.Base(d)] = d
+		}
+	}
+	compressed = filepath.Join(cache, "compressed")
+	if _, err := os.Stat(filepath.Join(compressed, ".done")); len(trees) < 2 || err != nil {
+		Missing(t, "the Debian kernel trees in testdata/cache", "run `make testdata`")
+	}
+	return trees, compressed
+}

@@ -1,0 +1,409 @@
+package kmod
+
+// Differential tests: kmod's own tools are the oracle for how the files under
+// /lib/modules and modprobe.d are read. They run on the real Debian kernel
+// trees `make testdata` unpacks (see docs/correctness.md).
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
+)
+
+// oracleHost is a Host reading a kernel tree unpacked at root, as if
+// release were running, with an empty command line.
+func oracleHost(t *testing.T, root, release string) *Host {
+	t.Helper()
+	proc := t.TempDir()
+	writeFile(t, filepath.Join(proc, "sys/kernel/osrelease"), release+"\n")
+	writeFile(t, filepath.Join(proc, "cmdline"), "\n")
+	return NewHost(Paths{Proc: proc, Sys: t.TempDir(), Root: root})
+}
+
+// configArgs gives kmod the same modprobe.d directories the model reads
+// under root (or an empty one), so the host's own /etc never leaks in.
+func configArgs(t *testing.T, root string) []string {
+	var args []string
+	for _, d := range ModprobeDirs {
+		if fi, err := os.Stat(filepath.Join(root, d)); err == nil && fi.IsDir() {
+			args = append(args, "-C", filepath.Join(root, d))
+		}
+	}
+	if args == nil {
+		args = []string{"-C", t.TempDir()}
+	}
+	return args
+}
+
+// parallel runs fn over items on a few workers.
+func parallel(items []string, fn func(string)) {
+	ch := make(chan string)
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range ch {
+				fn(it)
+			}
+		}()
+	}
+	for _, it := range items {
+		ch <- it
+	}
+	close(ch)
+	wg.Wait()
+}
+
+type modinfoBlock struct {
+	filename, vermagic, depends, name string
+	hasDepends                        bool
+}
+
+// oracleModinfo runs `modinfo -b root -k release` over names in batches and
+// returns each module's fields, keyed by module name.
+func oracleModinfo(t *testing.T, modinfo, root, release string, names []string) map[string]modinfoBlock {
+	t.Helper()
+	out := map[string]modinfoBlock{}
+	for i := 0; i < len(names); i += 250 {
+		batch := names[i:min(i+250, len(names))]
+		cmd := exec.Command(modinfo, append([]string{"-b", root, "-k", release}, batch...)...)
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
+		_ = cmd.Run() // exits 1 when a name is not found; those are simply absent
+		var lines [][2]string
+		for _, l := range strings.Split(stdout.String(), "\n") {
+			if l == "" || l[0] == '\t' || l[0] == ' ' {
+				continue // continuation of a signature
+			}
+			k, v, ok := strings.Cut(l, ":")
+			if ok {
+				lines = append(lines, [2]string{k, strings.TrimLeft(v, " ")})
+			}
+		}
+		var cur *modinfoBlock
+		flush := func() {
+			if cur != nil && cur.name != "" {
+				out[Normalize(cur.name)] = *cur
+			}
+		}
+		for j, kv := range lines {
+			builtinStart := kv[0] == "name" && j+1 < len(lines) && lines[j+1] == [2]string{"filename", "(builtin)"}
+			moduleStart := kv[0] == "filename" && kv[1] != "(builtin)"
+			if builtinStart || moduleStart {
+				flush()
+				cur = &modinfoBlock{}
+				if moduleStart {
+					cur.name = nameFromPath(kv[1])
+				}
+			}
+			if cur == nil {
+				continue
+			}
+			switch kv[0] {
+			case "filename":
+				cur.filename = kv[1]
+			case "vermagic":
+				cur.vermagic = kv[1]
+			case "depends":
+				cur.depends, cur.hasDepends = kv[1], true
+			case "name":
+				cur.name = kv[1]
+			}
+		}
+		flush()
+	}
+	return out
+}
+
+func splitDepends(s string) []string {
+	var out []string
+	for _, d := range strings.Split(s, ",") {
+		if d != "" {
+			out = append(out, Normalize(d))
+		}
+	}
+	return out
+}
+
+// oracleLoadOrder is `modprobe -D`: the modules modprobe would load, in order.
+func oracleLoadOrder(modprobe string, cfg []string, root, release, name string) ([]string, error) {
+	args := append([]string{"-D", "-d", root, "-S", release}, cfg...)
+	out, err := exec.Command(modprobe, append(args, name)...).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("%v: %s", err, out)
+	}
+	var order []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) >= 2 && f[0] == "insmod":
+			order = append(order, nameFromPath(f[1]))
+		case len(f) == 2 && f[0] == "builtin":
+			order = append(order, Normalize(f[1]))
+		default:
+			return nil, fmt.Errorf("unexpected line %q", l)
+		}
+	}
+	return order, nil
+}
+
+// concreteAlias turns an alias pattern into a string it matches.
+func concreteAlias(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '*':
+		case '?':
+			b.WriteByte('x')
+		case '[':
+			end := strings.IndexByte(p[i:], ']')
+			if end < 0 {
+				b.WriteByte('[')
+				continue
+			}
+			set := p[i+1 : i+end]
+			if set != "" && set[0] != '!' && set[0] != '^' {
+				b.WriteByte(set[0])
+			} else {
+				b.WriteByte('~')
+			}
+			i += end
+		default:
+			b.WriteByte(p[i])
+		}
+	}
+	return b.String()
+}
+
+func TestOracleKernelTrees(t *testing.T) {
+	modinfo, modprobe := testenv.Tool(t, "modinfo"), testenv.Tool(t, "modprobe")
+	trees, compressed := testenv.KernelTrees(t)
+	var releases []string
+	for r := range trees {
+		releases = append(releases, r)
+	}
+	sort.Strings(releases)
+	roots := map[string]string{}
+	for _, r := range releases {
+		roots[r] = trees[r]
+	}
+	roots["compressed"] = compressed
+	total := 0
+	for _, label := range append(releases, "compressed") {
+		root := roots[label]
+		entries, _ := os.ReadDir(filepath.Join(root, "lib/modules"))
+		if len(entries) != 1 {
+			t.Fatalf("%s: want one release under lib/modules", root)
+		}
+		release := entries[0].Name()
+		t.Run(label, func(t *testing.T) {
+			total += compareTree(t, label, modinfo, modprobe, root, release)
+		})
+	}
+	verdict := "0 disagreements"
+	if t.Failed() {
+		verdict = "DISAGREEMENTS above"
+	}
+	fmt.Printf("oracle: %d modules compared with kmod on %d trees: %s\n", total, len(roots), verdict)
+}
+
+// compareTree compares every module of one tree and returns how many.
+func compareTree(t *testing.T, label, modinfo, modprobe, root, release string) int {
+	h := oracleHost(t, root, release)
+	s, err := h.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for n := range s.dep {
+		names = append(names, n)
+	}
+	for n := range s.builtin {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	oracle := oracleModinfo(t, modinfo, root, release, names)
+	cfg := configArgs(t, root)
+	fail := func(name, what string, ours, kmods any) {
+		t.Errorf("%s %s: exporter says %v, kmod says %v", name, what, ours, kmods)
+	}
+	for _, name := range names {
+		if l := s.Lookup(name); len(l) != 1 || l[0] != name {
+			// An alias shadows the name (modules.builtin lists crc32, but
+			// modules.alias maps crc32 to crc32_pclmul and crc32_generic,
+			// and kmod tries aliases first): modinfo describes those.
+			continue
+		}
+		o, ok := oracle[name]
+		if !ok {
+			t.Errorf("%s: modinfo found nothing", name)
+			continue
+		}
+		st := s.Module(name)
+		if o.filename == "(builtin)" {
+			if !st.Builtin || st.OnDisk {
+				fail(name, "built in / on disk", fmt.Sprint(st.Builtin, "/", st.OnDisk), "builtin, no file")
+			}
+			continue
+		}
+		kmodFile := strings.TrimPrefix(filepath.Clean(o.filename), filepath.Clean(root))
+		if st.Builtin || !st.OnDisk || st.File != kmodFile {
+			fail(name, "file", st.File, kmodFile)
+		}
+		real, _ := h.root.Resolve(st.File)
+		mi, _, err := ReadModInfoFile(real)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if mi.Vermagic != o.vermagic {
+			fail(name, "vermagic", mi.Vermagic, o.vermagic)
+		}
+		if st.FileRelease != release || !st.ReleaseMatch {
+			fail(name, "release", st.FileRelease, release)
+		}
+		if !reflect.DeepEqual(mi.Depends, splitDepends(o.depends)) {
+			fail(name, "depends", mi.Depends, splitDepends(o.depends))
+		}
+	}
+	var mu sync.Mutex
+	parallel(names, func(name string) {
+		want, err := oracleLoadOrder(modprobe, cfg, root, release, name)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			t.Errorf("%s: modprobe -D: %v", name, err)
+			return
+		}
+		// modprobe NAME probes every module NAME looks up to, each on its own.
+		var got []string
+		for _, m := range s.Lookup(name) {
+			got = append(got, s.LoadOrder(m)...)
+		}
+		if !reflect.DeepEqual(got, want) {
+			fail(name, "load order", got, want)
+		}
+		// The dependency closure the metrics report is the load order's
+		// modules.dep part.
+		var deps []string
+		for _, d := range s.Module(name).Deps {
+			deps = append(deps, d.Name)
+		}
+		for _, d := range deps {
+			if !contains(want, d) {
+				fail(name, "dependency", d, want)
+			}
+		}
+	})
+	compareAliases(t, label, s, modprobe, cfg, root, release)
+	return len(names)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// compareAliases resolves every netfilter alias (ipt_*, ip6t_*, nf-*,
+// net-pf-*) and a sample of the others with `modprobe -R`.
+func compareAliases(t *testing.T, label string, s *Snapshot, modprobe string, cfg []string, root, release string) {
+	var queries []string
+	seen := map[string]bool{}
+	for i, a := range s.aliases {
+		nf := strings.HasPrefix(a.Pattern, "ipt_") || strings.HasPrefix(a.Pattern, "ip6t_") ||
+			strings.HasPrefix(a.Pattern, "nf_") || strings.HasPrefix(a.Pattern, "net_pf_")
+		if !nf && i%97 != 0 {
+			continue
+		}
+		q := concreteAlias(a.Pattern)
+		if !seen[q] && q != "" {
+			seen[q] = true
+			queries = append(queries, q)
+		}
+	}
+	var mu sync.Mutex
+	parallel(queries, func(q string) {
+		args := append(append([]string{"-R", "-d", root, "-S", release}, cfg...), q)
+		out, err := exec.Command(modprobe, args...).Output()
+		var want []string
+		if err == nil {
+			want = strings.Fields(string(out))
+		}
+		for i := range want {
+			want[i] = Normalize(want[i])
+		}
+		got := s.Lookup(q)
+		mu.Lock()
+		defer mu.Unlock()
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("alias %q: exporter resolves %v, kmod %v", q, got, want)
+		}
+	})
+	fmt.Printf("oracle: %s: %d alias lookups compared\n", label, len(queries))
+}
+
+// TestOracleCompressedModules: the compressed tree must exercise every
+// format, and .ko.gz modules (which Debian's kmod, built without zlib,
+// cannot read) must give the same .modinfo as the uncompressed original
+// from the amd64 tree, as modinfo reads it.
+func TestOracleCompressedModules(t *testing.T) {
+	modinfo := testenv.Tool(t, "modinfo")
+	trees, compressed := testenv.KernelTrees(t)
+	entries, _ := os.ReadDir(filepath.Join(compressed, "lib/modules"))
+	release := entries[0].Name()
+	counts := map[string]int{}
+	var gz []string
+	err := filepath.Walk(filepath.Join(compressed, "lib/modules", release), func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		for _, suf := range moduleSuffixes {
+			if strings.HasSuffix(p, suf) {
+				counts[suf]++
+				if suf == ".ko.gz" {
+					gz = append(gz, p)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[".ko.xz"] == 0 || counts[".ko.zst"] == 0 || counts[".ko.gz"] == 0 {
+		t.Fatalf("compressed tree lacks a format: %v", counts)
+	}
+	original := trees[release]
+	var names []string
+	for _, p := range gz {
+		names = append(names, nameFromPath(p))
+	}
+	oracle := oracleModinfo(t, modinfo, original, release, names)
+	for _, p := range gz {
+		name := nameFromPath(p)
+		mi, _, err := ReadModInfoFile(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		o := oracle[name]
+		if mi.Vermagic != o.vermagic || !reflect.DeepEqual(mi.Depends, splitDepends(o.depends)) {
+			t.Errorf("%s: exporter reads vermagic %q depends %v; modinfo of the original: %q %v", name, mi.Vermagic, mi.Depends, o.vermagic, splitDepends(o.depends))
+		}
+	}
+	fmt.Printf("oracle: compressed tree: %d .ko.xz, %d .ko.zst, %d .ko.gz modules read alike\n", counts[".ko.xz"], counts[".ko.zst"], counts[".ko.gz"])
+}
