@@ -8,7 +8,8 @@ package collector
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,14 +79,7 @@ func registerCollector(name string, enabledByDefault bool, f factory) {
 }
 
 // Names lists every collector, sorted.
-func Names() []string {
-	var names []string
-	for n := range factories {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return slices.Sorted(maps.Keys(factories)) }
 
 // KmodCollector runs the enabled collectors at each scrape.
 type KmodCollector struct {

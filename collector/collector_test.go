@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
 
@@ -47,28 +47,7 @@ kmod_module_required{module="xt_recent",source="flag"} 1
 // A collector that cannot read its files reports success 0; the others are
 // unaffected and the scrape still answers.
 func TestOneFailingCollector(t *testing.T) {
-	dir := t.TempDir()
-	src := "../fixtures/healthy"
-	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if fi.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		if rel == "proc/meminfo" {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := testenv.CopyTree(t, "../fixtures/healthy", "proc/meminfo")
 	kc := newForScenario(t, dir, Requirements{Modules: []Requirement{{Name: "nf_conntrack", Source: "default"}}})
 	want := `
 # HELP kmod_scrape_collector_success 1 if the collector read everything it needs from the host, 0 if part of it failed (the log says which file).

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 )
 
 func fixtureHost(scenario string) *Host {
@@ -105,29 +107,9 @@ func TestScenarioCauses(t *testing.T) {
 	}
 }
 
-// copyTree copies a fixture root so a test may change it.
+// copyTree copies a fixture scenario so a test may change it.
 func copyTree(t *testing.T, scenario string) string {
-	t.Helper()
-	dst := t.TempDir()
-	src := filepath.Join("..", "fixtures", scenario)
-	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if fi.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
+	return testenv.CopyTree(t, filepath.Join("..", "fixtures", scenario))
 }
 
 func writeFile(t *testing.T, p, content string) {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -66,4 +67,32 @@ func KernelTrees(t testing.TB) (trees map[string]string, compressed string) {
 		Missing(t, "the Debian kernel trees in testdata/cache", "run `make testdata`")
 	}
 	return trees, compressed
+}
+
+// CopyTree copies the directory src into a new temporary directory, leaving
+// out the relative paths skip names, and returns the copy.
+func CopyTree(t testing.TB, src string, skip ...string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if slices.Contains(skip, rel) {
+			return nil
+		}
+		if fi.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
