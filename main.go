@@ -161,5 +161,6 @@ func loadRequirements(configFile string, modules []string) (collector.Requiremen
 		reqs.Modules = append(reqs.Modules, collector.Requirement{Name: m, Source: "flag"})
 	}
 	reqs.IncludeBoot = cfg.IncludeLoadOnBoot
+	reqs.Rulesets = cfg.RulesetPaths()
 	return reqs, nil
 }

@@ -48,7 +48,14 @@ type Options struct {
 type Requirements struct {
 	Modules     []Requirement
 	IncludeBoot bool
+	// Rulesets are firewall ruleset files; the modules their rules use are
+	// required, with the file's path as the source.
+	Rulesets []string
 }
+
+// explicitRuleset reports whether a ruleset path was configured rather than
+// one of the standard places, where a missing file is normal.
+func explicitRuleset(p string) bool { return !slices.Contains(kmod.DefaultRulesets, p) }
 
 // Requirement is one required name and why it is required.
 type Requirement struct {

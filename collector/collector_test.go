@@ -72,7 +72,7 @@ func TestUnknownCollector(t *testing.T) {
 	if _, err := New(Options{}, log.NewNopLogger(), "nope"); err == nil {
 		t.Error("unknown collector accepted")
 	}
-	if got := strings.Join(Names(), ","); got != "kernel,memory,modules" {
+	if got := strings.Join(Names(), ","); got != "conntrack,firewall,kernel,memory,modules" {
 		t.Errorf("collectors: %s", got)
 	}
 }

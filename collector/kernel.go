@@ -20,6 +20,8 @@ var (
 		"1 if /lib/modules/<running release> exists; 0 means no module of the running kernel can be loaded (boot a kernel that has its modules installed, or reinstall this one).")
 	kernelModulesDepPresent = newDesc("kernel", "modules_dep_present",
 		"1 if depmod has written modules.dep for the running release; without it modprobe cannot find modules (run depmod).")
+	kernelConfigPresent = newDesc("kernel", "config_present",
+		"1 if the running kernel's build configuration is readable (/boot/config-<release> or /proc/config.gz), so kmod_module_kernel_config can tell a module the kernel was built without.")
 	kernelModuleTreeInfo = newDesc("kernel", "module_tree_info",
 		"One series per release with a directory under /lib/modules; running is \"true\" for the running kernel's.", "release", "running")
 )
@@ -38,6 +40,11 @@ func (c *kernelCollector) Update(ch chan<- prometheus.Metric) error {
 	ch <- kernelModuleSupport.metric(boolValue(k.ModuleSupport))
 	ch <- kernelModulesDirPresent.metric(boolValue(k.ModulesDirPresent))
 	ch <- kernelModulesDepPresent.metric(boolValue(k.ModulesDepPresent))
+	_, _, haveConfig, err := c.host.KernelConfig(k.Release)
+	if err != nil {
+		return err
+	}
+	ch <- kernelConfigPresent.metric(boolValue(haveConfig))
 	for _, t := range k.Trees {
 		running := "false"
 		if t == k.Release {

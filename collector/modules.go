@@ -44,6 +44,10 @@ var (
 		"1 if this dependency of the module is loaded or built in.", "module", "dependency")
 	moduleDepmodStale = newDesc("module", "depmod_stale",
 		"1 if the module's file is on disk but modules.dep does not list it, or the file is newer than modules.dep: depmod was not run after it was installed, so modprobe may not find it.", "module")
+	moduleKernelConfig = newDesc("module", "kernel_config",
+		"The running kernel's build option for the module (from /boot/config-<release> or /proc/config.gz): value label y (built in), m (module) or n (not built: the kernel cannot have it). Only for netfilter modules, whose symbol is known.", "module", "symbol", "value")
+	modulePresentForRelease = newDesc("module", "present_for_release",
+		"1 if another installed kernel release (a kernel the next boot may run) has the module, built in or in its tree; 0 if an upgrade lacks it.", "module", "release")
 	moduleLoadOnBoot = newDesc("module", "load_on_boot",
 		"1 if the module is listed in modules-load.d, /etc/modules or modules_load= and so is loaded at every boot.", "module")
 	modprobeBadLines = newDesc("modprobe", "config_ignored_lines",
@@ -70,6 +74,16 @@ func (c *modulesCollector) required(s *kmod.Snapshot) map[string][]string {
 	}
 	for _, r := range req.Modules {
 		add(r.Name, r.Source)
+	}
+	backend := c.host.IptablesBackend()
+	for _, p := range req.Rulesets {
+		r, exists, err := c.host.ReadRuleset(p)
+		if err != nil || !exists {
+			continue // the firewall collector reports unreadable rulesets
+		}
+		for _, m := range s.RulesetModules(r, backend) {
+			add(m, p)
+		}
 	}
 	if req.IncludeBoot {
 		for _, b := range s.Boot {
@@ -109,6 +123,11 @@ func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
 	ch <- modprobeBadLines.metric(float64(len(s.BadLines)))
 
 	req := c.required(s)
+	kconfig, _, haveConfig, err := c.host.KernelConfig(s.Release)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	others := s.OtherReleases()
 	names := make([]string, 0, len(req))
 	for m := range req {
 		names = append(names, m)
@@ -139,6 +158,12 @@ func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
 			ch <- moduleDepLoaded.metric(boolValue(d.Loaded), name, d.Name)
 		}
 		ch <- moduleDepmodStale.metric(boolValue(st.DepStale), name)
+		if sym, ok := kmod.ConfigSymbol(name); ok && haveConfig {
+			ch <- moduleKernelConfig.metric(1, name, sym, kconfig.Tristate(sym))
+		}
+		for _, rel := range others {
+			ch <- modulePresentForRelease.metric(boolValue(s.PresentInRelease(name, rel)), name, rel)
+		}
 		ch <- moduleLoadOnBoot.metric(boolValue(st.LoadOnBoot), name)
 	}
 	if err := s.TreeErr(); err != nil {

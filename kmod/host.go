@@ -38,6 +38,9 @@ type Host struct {
 	builtinCache      fileCache[map[string]bool]
 	builtinAliasCache fileCache[[]Alias]
 	modinfoCache      fileCache[ModInfo]
+	kconfigCache      fileCache[KernelConfig]
+	dpkgCache         fileCache[string]
+	rulesetCache      fileCache[Ruleset]
 }
 
 // NewHost returns a Host reading the filesystems at p.
@@ -161,7 +164,7 @@ type Snapshot struct {
 	// file should be, devices), as "path: why", for the debug log.
 	Skipped []string
 
-	tree    map[string]string // module name -> host path, from walking the tree
+	trees   map[string]map[string]string // release dir -> module -> host path, from walking it
 	treeErr error
 	// readModules are the module files this snapshot read headers of.
 	readModules map[string]bool

@@ -1,6 +1,8 @@
 package kmod
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"os"
 	"path/filepath"
@@ -312,4 +314,13 @@ func TestUnreadableAndHostileFiles(t *testing.T) {
 	if len(s.Skipped) != 2 {
 		t.Errorf("skipped: %v", s.Skipped)
 	}
+}
+
+func writeGzip(t *testing.T, p, content string) {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(content))
+	must(t, zw.Close())
+	writeFile(t, p, b.String())
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -300,22 +301,13 @@ func compareTree(t *testing.T, label, modinfo, modprobe, root, release string) i
 			deps = append(deps, d.Name)
 		}
 		for _, d := range deps {
-			if !contains(want, d) {
+			if !slices.Contains(want, d) {
 				fail(name, "dependency", d, want)
 			}
 		}
 	})
 	compareAliases(t, label, s, modprobe, cfg, root, release)
 	return len(names)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // compareAliases resolves every netfilter alias (ipt_*, ip6t_*, nf-*,
@@ -406,4 +398,43 @@ func TestOracleCompressedModules(t *testing.T) {
 		}
 	}
 	fmt.Printf("oracle: compressed tree: %d .ko.xz, %d .ko.zst, %d .ko.gz modules read alike\n", counts[".ko.xz"], counts[".ko.zst"], counts[".ko.gz"])
+}
+
+// TestOracleKernelConfigTable holds the module -> CONFIG symbol table to a
+// real kernel: in Debian's 6.1 configuration, every module the table names
+// that is in the tree must be "m", every built-in one "y", and every
+// netfilter module of the tree must have an entry.
+func TestOracleKernelConfigTable(t *testing.T) {
+	trees, _ := testenv.KernelTrees(t)
+	checked := 0
+	for release, tree := range trees {
+		s, err := oracleHost(t, tree, release).Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, ok, err := s.host.KernelConfig(release)
+		if !ok || err != nil {
+			t.Fatalf("%s: no /boot/config: %v", release, err)
+		}
+		for m, sym := range moduleSymbols {
+			want := "n"
+			if _, inTree := s.dep[m]; inTree {
+				want = "m"
+			} else if s.builtin[m] {
+				want = "y"
+			}
+			if got := cfg.Tristate(sym); got != want && !(want == "n" && got == "y") {
+				t.Errorf("%s: %s is %q in %s's config, but the module is %q", m, sym, got, release, want)
+			}
+			checked++
+		}
+		for m, e := range s.dep {
+			if strings.Contains(e.Path, "/netfilter/") && strings.Contains(e.Path, "kernel/net/") && !strings.Contains(e.Path, "/bridge/") {
+				if _, ok := moduleSymbols[m]; !ok {
+					t.Errorf("%s: netfilter module %s has no CONFIG symbol in the table", release, m)
+				}
+			}
+		}
+	}
+	fmt.Printf("oracle: %d module/CONFIG pairs checked against Debian's kernel configurations\n", checked)
 }

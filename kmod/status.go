@@ -362,21 +362,31 @@ func moduleFileName(base string) (string, bool) {
 }
 
 // treeIndex walks the running release's tree once per snapshot, only when a
-// module is not where modules.dep says. Links are not followed ("build" and
-// "source" point at kernel headers).
+// module is not where modules.dep says.
 func (s *Snapshot) treeIndex() map[string]string {
-	if s.tree != nil || s.treeErr != nil {
-		return s.tree
+	return s.treeIndexOf(s.ModulesDir)
+}
+
+// treeIndexOf maps module names to their files under a release directory,
+// walked once per snapshot. Links are not followed ("build" and "source"
+// point at kernel headers).
+func (s *Snapshot) treeIndexOf(dir string) map[string]string {
+	if idx, ok := s.trees[dir]; ok {
+		return idx
 	}
-	s.tree = map[string]string{}
-	real, err := s.host.root.Resolve(s.ModulesDir)
+	if s.trees == nil {
+		s.trees = map[string]map[string]string{}
+	}
+	idx := map[string]string{}
+	s.trees[dir] = idx
+	real, err := s.host.root.Resolve(dir)
 	if err != nil {
 		s.treeErr = err
-		return s.tree
+		return idx
 	}
 	var found []struct{ name, path string }
 	count := 0
-	s.treeErr = filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil // an unreadable subdirectory hides only its own files
 		}
@@ -387,21 +397,24 @@ func (s *Snapshot) treeIndex() map[string]string {
 		if d.Type().IsRegular() {
 			if n, ok := moduleFileName(d.Name()); ok {
 				rel, _ := filepath.Rel(real, p)
-				found = append(found, struct{ name, path string }{n, path.Join(s.ModulesDir, filepath.ToSlash(rel))})
+				found = append(found, struct{ name, path string }{n, path.Join(dir, filepath.ToSlash(rel))})
 			}
 		}
 		return nil
 	})
+	if err != nil && !NotApplicable(err) {
+		s.treeErr = err
+	}
 	// depmod prefers updates/ over the rest; among equals, the first path.
 	sort.SliceStable(found, func(i, j int) bool {
-		return rankPath(found[i].path, s.ModulesDir) < rankPath(found[j].path, s.ModulesDir)
+		return rankPath(found[i].path, dir) < rankPath(found[j].path, dir)
 	})
 	for _, f := range found {
-		if _, dup := s.tree[f.name]; !dup {
-			s.tree[f.name] = f.path
+		if _, dup := idx[f.name]; !dup {
+			idx[f.name] = f.path
 		}
 	}
-	return s.tree
+	return idx
 }
 
 func rankPath(p, dir string) int {

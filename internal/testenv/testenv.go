@@ -85,6 +85,13 @@ func CopyTree(t testing.TB, src string, skip ...string) string {
 		if fi.IsDir() {
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, filepath.Join(dst, rel))
+		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err

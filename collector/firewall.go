@@ -1,0 +1,101 @@
+package collector
+
+import (
+	"fmt"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kmod-exporter/kmod_exporter/kmod"
+)
+
+func init() {
+	registerCollector("firewall", true, func(o Options, l log.Logger) Collector {
+		return &firewallCollector{host: o.Host, proc: o.ProcPath, requirements: o.Requirements, logger: l}
+	})
+}
+
+var (
+	rulesetParseSuccess = newDesc("ruleset", "parse_success",
+		"1 if the firewall ruleset file was read and every line parsed; 0 if it could not be read or has lines that could not be parsed (logged with path:line).", "path")
+	rulesetInvalidLines = newDesc("ruleset", "invalid_lines",
+		"Lines of the ruleset file that could not be parsed.", "path")
+	xtablesAvailable = newDesc("xtables", "available",
+		"1 if the kernel's x_tables files for the family exist in /proc/net (ip_tables or ip6_tables is loaded); 0 on an nftables-only host, where they are not needed.", "family")
+	xtablesMatchRegistered = newDesc("xtables", "match_registered",
+		"1 if the kernel has registered the match a ruleset uses (/proc/net/*_tables_matches): the kernel half of `iptables -m NAME -h`.", "family", "match")
+	xtablesTargetRegistered = newDesc("xtables", "target_registered",
+		"1 if the kernel has registered the target a ruleset jumps to (/proc/net/*_tables_targets).", "family", "target")
+	iptablesInfo = newDesc("iptables", "info",
+		"The installed iptables package version (dpkg) and the kernel interface it uses (backend: legacy, nf_tables, or empty when unknown), value 1.", "version", "backend")
+)
+
+type firewallCollector struct {
+	host         *kmod.Host
+	proc         string
+	requirements func() Requirements
+	logger       log.Logger
+}
+
+func (c *firewallCollector) Update(ch chan<- prometheus.Metric) error {
+	var errs []error
+	used := map[string]map[kmod.Need]bool{"ipv4": {}, "ipv6": {}}
+	for _, p := range c.requirements().Rulesets {
+		r, exists, err := c.host.ReadRuleset(p)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+			ch <- rulesetParseSuccess.metric(0, p)
+			continue
+		case !exists:
+			if explicitRuleset(p) {
+				level.Warn(c.logger).Log("msg", "configured ruleset file does not exist", "path", p)
+				ch <- rulesetParseSuccess.metric(0, p)
+			}
+			continue
+		}
+		for _, bad := range r.Invalid {
+			level.Warn(c.logger).Log("msg", "ruleset line not understood", "path", fmt.Sprintf("%s:%d", p, bad.Line), "reason", bad.Reason)
+		}
+		ch <- rulesetParseSuccess.metric(boolValue(len(r.Invalid) == 0), p)
+		ch <- rulesetInvalidLines.metric(float64(len(r.Invalid)), p)
+		if r.Format == kmod.FormatIptables {
+			for _, n := range r.Needs {
+				if n.Kind == "match" || n.Kind == "target" {
+					used[r.Family][n] = true
+				}
+			}
+		}
+	}
+	for _, family := range []string{"ipv4", "ipv6"} {
+		x, err := kmod.ReadXtables(c.proc, family)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ch <- xtablesAvailable.metric(boolValue(x.Available), family)
+		if !x.Available {
+			continue
+		}
+		for n := range used[family] {
+			if n.Kind == "match" {
+				ch <- xtablesMatchRegistered.metric(boolValue(x.Matches[n.Name]), family, n.Name)
+			} else {
+				ch <- xtablesTargetRegistered.metric(boolValue(x.Targets[n.Name]), family, n.Name)
+			}
+		}
+	}
+	version, _, err := c.host.IptablesVersion()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	backend := c.host.IptablesBackend()
+	if version != "" || backend != "" {
+		ch <- iptablesInfo.metric(1, version, backend)
+	}
+	if len(errs) > 0 {
+		return joinErrs(errs)
+	}
+	return nil
+}

@@ -1,0 +1,103 @@
+package kmod
+
+import (
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+//go:embed kconfig_netfilter.txt
+var kconfigTable []byte
+
+// moduleSymbols maps netfilter modules to the configuration symbol that
+// builds them.
+var moduleSymbols = parseSymbolTable(kconfigTable)
+
+func parseSymbolTable(data []byte) map[string]string {
+	m := map[string]string{}
+	eachLine(data, func(line []byte, _ int) {
+		f := strings.Fields(string(line))
+		if len(f) == 2 && !strings.HasPrefix(f[0], "#") {
+			m[f[0]] = f[1]
+		}
+	})
+	return m
+}
+
+// ConfigSymbol returns the CONFIG_ symbol that builds a netfilter module.
+func ConfigSymbol(module string) (string, bool) {
+	s, ok := moduleSymbols[module]
+	return s, ok
+}
+
+// KernelConfig is a kernel's build configuration: symbol -> value ("y",
+// "m", or a string); symbols "is not set" have the value "n".
+type KernelConfig map[string]string
+
+// Tristate is the symbol's y/m/n value; a symbol the configuration does not
+// mention at all is "n", as the kernel build treats it.
+func (c KernelConfig) Tristate(symbol string) string {
+	switch v := c[symbol]; v {
+	case "y", "m":
+		return v
+	}
+	return "n"
+}
+
+// ParseKernelConfig parses a .config: "CONFIG_X=value" and
+// "# CONFIG_X is not set".
+func ParseKernelConfig(data []byte) KernelConfig {
+	c := KernelConfig{}
+	eachLine(data, func(line []byte, _ int) {
+		l := string(bytes.TrimSpace(line))
+		if strings.HasPrefix(l, "# CONFIG_") && strings.HasSuffix(l, " is not set") {
+			c[strings.TrimSuffix(l[2:], " is not set")] = "n"
+			return
+		}
+		if k, v, ok := strings.Cut(l, "="); ok && strings.HasPrefix(k, "CONFIG_") {
+			c[k] = strings.Trim(v, `"`)
+		}
+	})
+	return c
+}
+
+// maxKernelConfig bounds a configuration file (a distribution's is ~250 KiB).
+const maxKernelConfig = 16 << 20
+
+// KernelConfig reads the running kernel's configuration from
+// /boot/config-<release> under the root or, failing that, /proc/config.gz.
+// source is the host path read; a host with neither has ok=false.
+func (h *Host) KernelConfig(release string) (cfg KernelConfig, source string, ok bool, err error) {
+	boot := "/boot/config-" + release
+	cfg, ok, err = readCached(h, &h.kconfigCache, boot, maxKernelConfig, func(b []byte) (KernelConfig, error) { return ParseKernelConfig(b), nil })
+	if ok || err != nil {
+		return cfg, boot, ok, err
+	}
+	gz := filepath.Join(h.proc, "config.gz")
+	f, err := os.Open(gz)
+	if err != nil {
+		if NotApplicable(err) {
+			return nil, "", false, nil
+		}
+		return nil, "", false, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, "", false, fmt.Errorf("%s: %w", gz, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(zr, maxKernelConfig+1))
+	if err != nil {
+		return nil, "", false, fmt.Errorf("%s: %w", gz, err)
+	}
+	if len(data) > maxKernelConfig {
+		return nil, "", false, &fs.PathError{Op: "read", Path: gz, Err: ErrTooLarge}
+	}
+	return ParseKernelConfig(data), "/proc/config.gz", true, nil
+}

@@ -1,0 +1,134 @@
+package kmod
+
+import (
+	"path"
+	"slices"
+	"strings"
+)
+
+// maxRulesetFile bounds one ruleset file.
+const maxRulesetFile = 64 << 20
+
+// ReadRuleset reads and parses a ruleset file, cached while it is unchanged.
+// exists is false when there is no such file.
+func (h *Host) ReadRuleset(hostPath string) (r Ruleset, exists bool, err error) {
+	return readCached(h, &h.rulesetCache, hostPath, maxRulesetFile, func(b []byte) (Ruleset, error) {
+		return ParseRuleset(b, hostPath), nil
+	})
+}
+
+// iptablesCoreMatches are matches built into ip_tables / ip6_tables.
+var iptablesCoreMatches = map[string]map[string]bool{
+	"ipv4": {"icmp": true},
+	"ipv6": {"icmp6": true},
+}
+
+// xtPrefix is the prefix of the module alias the kernel requests for an
+// extension of each family (xt_request_find_match: "ipt_recent").
+var xtPrefix = map[string]string{"ipv4": "ipt_", "ipv6": "ip6t_"}
+
+// tablePrefix names the legacy table modules of each family.
+var tablePrefix = map[string]string{"ipv4": "iptable_", "ipv6": "ip6table_"}
+
+// RulesetModules lists the modules a ruleset needs, in the order its needs
+// appear, as the kernel would request them: a match or target NAME is the
+// alias ipt_NAME (ip6t_NAME for IPv6) looked up like modprobe does, falling
+// back to xt_NAME; conntrack and state also need nf_conntrack. Tables need
+// iptable_TABLE with the legacy backend, nf_tables (and nft_chain_nat for
+// nat) with iptables-nft, and nothing when the backend is unknown, since
+// either may be in use. Extensions under iptables-nft also need nft_compat.
+func (s *Snapshot) RulesetModules(r Ruleset, backend string) []string {
+	var out []string
+	add := func(ms ...string) {
+		for _, m := range ms {
+			if m != "" && !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+	}
+	for _, n := range r.Needs {
+		switch n.Kind {
+		case "module":
+			add(n.Name)
+		case "table":
+			switch backend {
+			case "legacy":
+				add(tablePrefix[r.Family] + Normalize(n.Name))
+			case "nf_tables":
+				add("nf_tables")
+				if n.Name == "nat" {
+					add("nft_chain_nat")
+				}
+			}
+		case "match", "target":
+			if n.Kind == "match" && iptablesCoreMatches[r.Family][n.Name] {
+				continue
+			}
+			add(s.extensionModules(r.Family, n.Name)...)
+			if n.Kind == "match" && (n.Name == "conntrack" || n.Name == "state") {
+				add("nf_conntrack")
+			}
+			if backend == "nf_tables" {
+				add("nft_compat")
+			}
+		}
+	}
+	return out
+}
+
+func (s *Snapshot) extensionModules(family, name string) []string {
+	if !validIdent(name) {
+		return nil
+	}
+	if m := s.Resolve(xtPrefix[family] + name); s.knownModule(m) {
+		return m
+	}
+	if m := s.Resolve("xt_" + name); s.knownModule(m) {
+		return m
+	}
+	return []string{Normalize("xt_" + name)}
+}
+
+// knownModule reports whether a resolved name is a module of the running
+// release (in modules.dep or built in), not just a name nothing knows.
+func (s *Snapshot) knownModule(mods []string) bool {
+	for _, m := range mods {
+		if _, ok := s.dep[m]; ok || s.builtin[m] {
+			return true
+		}
+	}
+	return false
+}
+
+// OtherReleases are the installed module trees other than the running
+// kernel's: the kernels the next boot may run.
+func (s *Snapshot) OtherReleases() []string {
+	var out []string
+	for _, t := range s.Trees {
+		if t != s.Release {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// PresentInRelease reports whether another installed release has the
+// module: built in, listed in its modules.dep, or (without modules.dep) a
+// file in its tree.
+func (s *Snapshot) PresentInRelease(module, release string) bool {
+	dir := path.Join("/lib/modules", release)
+	if strings.ContainsAny(release, "/\x00") {
+		return false
+	}
+	builtin, _, _ := readCached(s.host, &s.host.builtinCache, path.Join(dir, "modules.builtin"), maxIndexFile, func(b []byte) (map[string]bool, error) { return ParseModulesBuiltin(b), nil })
+	if builtin[module] {
+		return true
+	}
+	dep, ok, _ := readCached(s.host, &s.host.depCache, path.Join(dir, "modules.dep"), maxIndexFile, ParseModulesDep)
+	if ok && len(dep) > 0 {
+		_, found := dep[module]
+		return found
+	}
+	_, found := s.treeIndexOf(dir)[module]
+	return found
+}
