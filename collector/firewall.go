@@ -23,10 +23,6 @@ var (
 		"Lines of the ruleset file that could not be parsed.", "path")
 	xtablesAvailable = newDesc("xtables", "available",
 		"1 if the kernel's x_tables files for the family exist in /proc/net (ip_tables or ip6_tables is loaded); 0 on an nftables-only host, where they are not needed.", "family")
-	xtablesMatchRegistered = newDesc("xtables", "match_registered",
-		"1 if the kernel has registered the match a ruleset uses (/proc/net/*_tables_matches): the kernel half of `iptables -m NAME -h`.", "family", "match")
-	xtablesTargetRegistered = newDesc("xtables", "target_registered",
-		"1 if the kernel has registered the target a ruleset jumps to (/proc/net/*_tables_targets).", "family", "target")
 	iptablesInfo = newDesc("iptables", "info",
 		"The installed iptables package version (dpkg) and the kernel interface it uses (backend: legacy, nf_tables, or empty when unknown), value 1.", "version", "backend")
 )
@@ -40,7 +36,6 @@ type firewallCollector struct {
 
 func (c *firewallCollector) Update(ch chan<- prometheus.Metric) error {
 	var errs []error
-	used := map[string]map[kmod.Need]bool{"ipv4": {}, "ipv6": {}}
 	for _, p := range c.requirements().Rulesets {
 		r, exists, err := c.host.ReadRuleset(p)
 		switch {
@@ -60,13 +55,6 @@ func (c *firewallCollector) Update(ch chan<- prometheus.Metric) error {
 		}
 		ch <- rulesetParseSuccess.metric(boolValue(len(r.Invalid) == 0), p)
 		ch <- rulesetInvalidLines.metric(float64(len(r.Invalid)), p)
-		if r.Format == kmod.FormatIptables {
-			for _, n := range r.Needs {
-				if n.Kind == "match" || n.Kind == "target" {
-					used[r.Family][n] = true
-				}
-			}
-		}
 	}
 	for _, family := range []string{"ipv4", "ipv6"} {
 		x, err := kmod.ReadXtables(c.proc, family)
@@ -75,16 +63,6 @@ func (c *firewallCollector) Update(ch chan<- prometheus.Metric) error {
 			continue
 		}
 		ch <- xtablesAvailable.metric(boolValue(x.Available), family)
-		if !x.Available {
-			continue
-		}
-		for n := range used[family] {
-			if n.Kind == "match" {
-				ch <- xtablesMatchRegistered.metric(boolValue(x.Matches[n.Name]), family, n.Name)
-			} else {
-				ch <- xtablesTargetRegistered.metric(boolValue(x.Targets[n.Name]), family, n.Name)
-			}
-		}
 	}
 	version, _, err := c.host.IptablesVersion()
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 
 func init() {
 	registerCollector("modules", true, func(o Options, l log.Logger) Collector {
-		return &modulesCollector{host: o.Host, requirements: o.Requirements, logger: l}
+		return &modulesCollector{host: o.Host, proc: o.ProcPath, requirements: o.Requirements, logger: l}
 	})
 }
 
@@ -48,6 +48,10 @@ var (
 		"The running kernel's build option for the module (from /boot/config-<release> or /proc/config.gz): value label y (built in), m (module) or n (not built: the kernel cannot have it). Only for netfilter modules, whose symbol is known.", "module", "symbol", "value")
 	modulePresentForRelease = newDesc("module", "present_for_release",
 		"1 if another installed kernel release (a kernel the next boot may run) has the module, built in or in its tree; 0 if an upgrade lacks it.", "module", "release")
+	xtablesMatchRegistered = newDesc("xtables", "match_registered",
+		"1 if the kernel has registered a match a ruleset uses (/proc/net/*_tables_matches): the kernel half of `iptables -m NAME -h`. module is the module that provides it. Only while the family's x_tables files exist.", "family", "match", "module")
+	xtablesTargetRegistered = newDesc("xtables", "target_registered",
+		"1 if the kernel has registered a target a ruleset jumps to (/proc/net/*_tables_targets); module is the module that provides it.", "family", "target", "module")
 	moduleLoadOnBoot = newDesc("module", "load_on_boot",
 		"1 if the module is listed in modules-load.d, /etc/modules or modules_load= and so is loaded at every boot.", "module")
 	modprobeBadLines = newDesc("modprobe", "config_ignored_lines",
@@ -56,13 +60,17 @@ var (
 
 type modulesCollector struct {
 	host         *kmod.Host
+	proc         string
 	requirements func() Requirements
 	logger       log.Logger
 }
 
-// required turns the configured names and, when asked, the boot lists into
-// resolved module names with the sources that require them.
-func (c *modulesCollector) required(s *kmod.Snapshot) map[string][]string {
+// required turns the configured names, the rulesets' needs and, when asked,
+// the boot lists into resolved module names with the sources that require
+// them. It also reports whether the kernel has registered the iptables
+// extensions the rulesets use.
+func (c *modulesCollector) required(s *kmod.Snapshot, ch chan<- prometheus.Metric) (map[string][]string, []error) {
+	var errs []error
 	req := c.requirements()
 	out := map[string][]string{}
 	add := func(name, source string) {
@@ -76,6 +84,8 @@ func (c *modulesCollector) required(s *kmod.Snapshot) map[string][]string {
 		add(r.Name, r.Source)
 	}
 	backend := c.host.IptablesBackend()
+	xtables := map[string]kmod.Xtables{}
+	reported := map[string]bool{}
 	for _, p := range req.Rulesets {
 		r, exists, err := c.host.ReadRuleset(p)
 		if err != nil || !exists {
@@ -83,6 +93,32 @@ func (c *modulesCollector) required(s *kmod.Snapshot) map[string][]string {
 		}
 		for _, m := range s.RulesetModules(r, backend) {
 			add(m, p)
+		}
+		if r.Format != kmod.FormatIptables {
+			continue
+		}
+		x, ok := xtables[r.Family]
+		if !ok {
+			if x, err = kmod.ReadXtables(c.proc, r.Family); err != nil {
+				errs = append(errs, err)
+			}
+			xtables[r.Family] = x
+		}
+		if !x.Available {
+			continue
+		}
+		for _, n := range r.Needs {
+			key := r.Family + "\x00" + n.Kind + "\x00" + n.Name
+			if reported[key] || (n.Kind != "match" && n.Kind != "target") {
+				continue
+			}
+			reported[key] = true
+			module := s.ExtensionModule(r.Family, n.Name)
+			if n.Kind == "match" {
+				ch <- xtablesMatchRegistered.metric(boolValue(x.Matches[n.Name]), r.Family, n.Name, module)
+			} else {
+				ch <- xtablesTargetRegistered.metric(boolValue(x.Targets[n.Name]), r.Family, n.Name, module)
+			}
 		}
 	}
 	if req.IncludeBoot {
@@ -98,7 +134,7 @@ func (c *modulesCollector) required(s *kmod.Snapshot) map[string][]string {
 			add(b.Name, source)
 		}
 	}
-	return out
+	return out, errs
 }
 
 func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
@@ -122,7 +158,8 @@ func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
 	}
 	ch <- modprobeBadLines.metric(float64(len(s.BadLines)))
 
-	req := c.required(s)
+	req, rerrs := c.required(s, ch)
+	errs = append(errs, rerrs...)
 	kconfig, _, haveConfig, err := c.host.KernelConfig(s.Release)
 	if err != nil {
 		errs = append(errs, err)

@@ -76,6 +76,18 @@ func (s *Snapshot) RulesetModules(r Ruleset, backend string) []string {
 	return out
 }
 
+// ExtensionModule names the module that provides an iptables match or
+// target: "" for the core's own (icmp, icmp6, verdicts).
+func (s *Snapshot) ExtensionModule(family, name string) string {
+	if iptablesCoreMatches[family][name] || iptablesCoreTargets[name] {
+		return ""
+	}
+	if m := s.extensionModules(family, name); len(m) > 0 {
+		return m[0]
+	}
+	return ""
+}
+
 func (s *Snapshot) extensionModules(family, name string) []string {
 	if !validIdent(name) {
 		return nil
