@@ -38,7 +38,7 @@ func TestHealthyHost(t *testing.T) {
 	want := ModuleStatus{
 		Name: "nf_conntrack", Loaded: true, State: "Live", OnDisk: true,
 		File:        "/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz",
-		FileRelease: "6.1.0-18-amd64", ReleaseMatch: true, DepsOK: true,
+		FileRelease: "6.1.0-18-amd64", ReleaseMatch: true, DepsOK: true, LoadOnBoot: true,
 		Deps: []Dependency{{"nf_defrag_ipv6", true, true}, {"nf_defrag_ipv4", true, true}, {"libcrc32c", true, true}},
 	}
 	if !reflect.DeepEqual(st, want) {
