@@ -42,6 +42,8 @@ var (
 		"1 if every module it depends on (modules.dep) is loaded, built in, or can be loaded (on disk and not disabled).", "module")
 	moduleDepLoaded = newDesc("module", "dependency_loaded",
 		"1 if this dependency of the module is loaded or built in.", "module", "dependency")
+	moduleDepUsable = newDesc("module", "dependency_usable",
+		"1 if this dependency is loaded, built in, or can be loaded (its file is on disk, built for the running release, and not disabled); 0 names the dependency that stops the module loading.", "module", "dependency")
 	moduleDepmodStale = newDesc("module", "depmod_stale",
 		"1 if the module's file is on disk but modules.dep does not list it, or the file is newer than modules.dep: depmod was not run after it was installed, so modprobe may not find it.", "module")
 	moduleKernelConfig = newDesc("module", "kernel_config",
@@ -193,6 +195,7 @@ func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
 		ch <- moduleDepsSatisfied.metric(boolValue(st.DepsOK), name)
 		for _, d := range st.Deps {
 			ch <- moduleDepLoaded.metric(boolValue(d.Loaded), name, d.Name)
+			ch <- moduleDepUsable.metric(boolValue(d.Usable), name, d.Name)
 		}
 		ch <- moduleDepmodStale.metric(boolValue(st.DepStale), name)
 		if sym, ok := kmod.ConfigSymbol(name); ok && haveConfig {

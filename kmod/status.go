@@ -25,7 +25,7 @@ type Dependency struct {
 	Name   string
 	Loaded bool // loaded or built in
 	// Usable is true when it is loaded, built in, or can be loaded: its file
-	// is on disk and nothing disables it.
+	// is on disk, built for the running release, and nothing disables it.
 	Usable bool
 }
 
@@ -292,9 +292,13 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 		dep := Dependency{Name: d, Loaded: s.IsLoaded(d)}
 		dep.Usable = dep.Loaded
 		if !dep.Usable {
-			_, onDisk := s.moduleFile(d)
+			f, onDisk := s.moduleFile(d)
 			_, _, disabled := s.blocks(d)
 			dep.Usable = onDisk && !disabled
+			if dep.Usable {
+				di, err := s.modInfo(f.path)
+				dep.Usable = err == nil && di.Release() == s.Release
+			}
 		}
 		if !dep.Usable {
 			st.DepsOK = false

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v2"
+
+	"github.com/kmod-exporter/kmod_exporter/fixtures"
+	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
+)
+
+// expectedAlerts are the notifications each scenario must produce through
+// the shipped rules and the example Alertmanager's inhibit rules: one entry
+// per alert, as "Alertname key=value ..." over the labels that identify it.
+var expectedAlerts = map[string][]string{
+	"healthy":           nil,
+	"not-loaded":        {"KmodModuleNotLoaded module=nf_conntrack", "KmodModuleNotLoaded module=xt_conntrack", "KmodModuleNotLoaded module=xt_state"},
+	"blacklisted":       {"KmodModuleBlacklisted module=nf_conntrack path=/etc/modprobe.d/blacklist-iptables.conf line=3", "KmodModuleNotLoaded module=xt_conntrack", "KmodModuleNotLoaded module=xt_state"},
+	"install-disabled":  {"KmodModuleDisabled module=nf_conntrack path=/etc/modprobe.d/hardening.conf line=3", "KmodModuleDependencyMissing module=xt_conntrack dependency=nf_conntrack", "KmodModuleDependencyMissing module=xt_state dependency=nf_conntrack"},
+	"cmdline-blacklist": {"KmodModuleDisabled module=nf_conntrack path=/proc/cmdline line=1", "KmodModuleBlacklisted module=xt_recent path=/proc/cmdline line=1", "KmodModuleDependencyMissing module=xt_conntrack dependency=nf_conntrack", "KmodModuleDependencyMissing module=xt_state dependency=nf_conntrack"},
+	"missing-file":      {"KmodModuleFileMissing module=nf_conntrack", "KmodModuleDependencyMissing module=xt_conntrack dependency=nf_conntrack", "KmodModuleDependencyMissing module=xt_state dependency=nf_conntrack"},
+	"release-mismatch":  {"KmodModuleReleaseMismatch module=nf_conntrack path=/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz", "KmodModuleDependencyMissing module=xt_conntrack dependency=nf_conntrack", "KmodModuleDependencyMissing module=xt_state dependency=nf_conntrack"},
+	"no-modules-dir":    {"KmodNoModulesForRunningKernel"},
+	"deps-missing":      {"KmodModuleDependencyMissing module=nf_conntrack dependency=libcrc32c", "KmodModuleDependencyMissing module=xt_conntrack dependency=libcrc32c", "KmodModuleDependencyMissing module=xt_state dependency=libcrc32c"},
+	"memory-pressure":   {"KmodModuleNotLoadedMemoryPressure module=nf_conntrack", "KmodModuleNotLoadedMemoryPressure module=xt_conntrack", "KmodModuleNotLoadedMemoryPressure module=xt_state"},
+	"no-module-support": {"KmodKernelWithoutModuleSupport module=xt_recent"},
+	"ruleset-missing-module": {"KmodModuleFileMissing module=xt_set"},
+	"nft-only":               {"KmodModuleNotPersistent module=nf_conntrack"},
+	"kernel-without-module":  {"KmodKernelBuiltWithoutModule module=xt_recent"},
+	"upgrade-pending":        {"KmodNextBootModuleMissing module=xt_recent release=6.1.0-19-amd64"},
+	"conntrack-near-full":    {"KmodConntrackTableNearFull"},
+}
+
+// identifying are the labels shown in expectedAlerts, besides the name.
+var identifying = []string{"module", "dependency", "path", "line", "release"}
+
+type webhookAlert struct {
+	Status      string            `json:"status"`
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// webhook records the latest notification of each Alertmanager group: it
+// carries every alert of the group still firing and not inhibited.
+type webhook struct {
+	mu     sync.Mutex
+	groups map[string][]webhookAlert
+}
+
+func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	var msg struct {
+		GroupKey string         `json:"groupKey"`
+		Alerts   []webhookAlert `json:"alerts"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
+		http.Error(rw, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.mu.Lock()
+	w.groups[msg.GroupKey] = msg.Alerts
+	w.mu.Unlock()
+}
+
+// byScenario returns the firing alerts per scenario, as strings like those
+// in expectedAlerts, and the alerts themselves.
+func (w *webhook) byScenario() (map[string][]string, []webhookAlert) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string][]string{}
+	var all []webhookAlert
+	for _, alerts := range w.groups {
+		for _, a := range alerts {
+			if a.Status != "firing" {
+				continue
+			}
+			all = append(all, a)
+			id := a.Labels["alertname"]
+			for _, l := range identifying {
+				if v, ok := a.Labels[l]; ok && (l != "release" || a.Labels["alertname"] == "KmodNextBootModuleMissing") {
+					id += " " + l + "=" + v
+				}
+			}
+			out[a.Labels["scenario"]] = append(out[a.Labels["scenario"]], id)
+		}
+	}
+	for k := range out {
+		sort.Strings(out[k])
+	}
+	return out, all
+}
+
+// startServer runs a Prometheus-project server on a loopback port and waits
+// until it is ready; it is stopped when the test ends.
+func startServer(t *testing.T, name, bin string, args func(addr string) []string) string {
+	t.Helper()
+	addr := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, args(addr)...)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + addr + "/-/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return addr
+			}
+		}
+		select {
+		case <-done:
+			t.Fatalf("%s exited:\n%s", name, logs)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatalf("%s not ready:\n%s", name, logs)
+	return ""
+}
+
+var forClause = regexp.MustCompile(`(?m)^(\s+)for: \S+$`)
+
+// TestAlertChain runs every fixture scenario through a real Prometheus with
+// the shipped rules and a real Alertmanager with the example configuration,
+// and checks that exactly the expected alerts arrive, with their
+// annotations rendered. Two things differ from production, for time: every
+// "for:" is 0s (promtool tests check the real durations), and Alertmanager's
+// timers are a few seconds and its receivers are the test's webhook.
+func TestAlertChain(t *testing.T) {
+	prometheus, alertmanager := testenv.Tool(t, "prometheus"), testenv.Tool(t, "prometheus-alertmanager")
+	dir := t.TempDir()
+
+	rules, err := os.ReadFile("alerts/kmod_exporter.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rulesFile := filepath.Join(dir, "rules.yml")
+	must(t, os.WriteFile(rulesFile, forClause.ReplaceAll(rules, []byte("${1}for: 0s")), 0o644))
+
+	hook := &webhook{groups: map[string][]webhookAlert{}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	srv := &http.Server{Handler: hook}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+
+	amConfig := alertmanagerForTest(t, "examples/alertmanager.yml", "http://"+l.Addr().String()+"/")
+	amFile := filepath.Join(dir, "alertmanager.yml")
+	must(t, os.WriteFile(amFile, amConfig, 0o644))
+	amAddr := startServer(t, "alertmanager", alertmanager, func(addr string) []string {
+		return []string{"--config.file=" + amFile, "--storage.path=" + filepath.Join(dir, "am"), "--web.listen-address=" + addr,
+			"--cluster.listen-address=", "--log.level=warn"}
+	})
+
+	var targets strings.Builder
+	for _, name := range fixtures.Names() {
+		e := startExporter(t, scenarioArgs(name)...)
+		fmt.Fprintf(&targets, "      - targets: [%q]\n        labels: {scenario: %q}\n", e.addr, name)
+	}
+	promConfig := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%q]
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: [%q]
+scrape_configs:
+  - job_name: kmod
+    static_configs:
+%s`, rulesFile, amAddr, targets.String())
+	promFile := filepath.Join(dir, "prometheus.yml")
+	must(t, os.WriteFile(promFile, []byte(promConfig), 0o644))
+	startServer(t, "prometheus", prometheus, func(addr string) []string {
+		return []string{"--config.file=" + promFile, "--storage.tsdb.path=" + filepath.Join(dir, "prom"), "--web.listen-address=" + addr, "--log.level=warn"}
+	})
+
+	// Wait for every expected alert, then a fixed quiet window in which
+	// nothing else may arrive (and inhibitions settle).
+	matches := func(got map[string][]string) bool {
+		for name, want := range expectedAlerts {
+			if !slices.Equal(got[name], sorted(want)) {
+				return false
+			}
+		}
+		return true
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if got, _ := hook.byScenario(); matches(got) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	time.Sleep(8 * time.Second)
+	got, all := hook.byScenario()
+	for _, name := range fixtures.Names() {
+		want, ok := expectedAlerts[name]
+		if !ok {
+			t.Errorf("%s: no expected alerts listed", name)
+		}
+		if !slices.Equal(got[name], sorted(want)) {
+			t.Errorf("%s:\n got %q\nwant %q", name, got[name], sorted(want))
+		}
+	}
+	for _, a := range all {
+		for _, k := range []string{"summary", "description", "fix", "runbook_url"} {
+			v := a.Annotations[k]
+			if v == "" || strings.Contains(v, "{{") || strings.Contains(v, "<no value>") {
+				t.Errorf("%s on %s: annotation %s is %q", a.Labels["alertname"], a.Labels["scenario"], k, v)
+			}
+		}
+	}
+	if t.Failed() {
+		t.Logf("all firing alerts: %+v", all)
+	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	sort.Strings(s)
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// alertmanagerForTest is the example configuration with its receivers
+// pointed at the test's webhook and its timers shortened.
+func alertmanagerForTest(t *testing.T, path, url string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	must(t, err)
+	var cfg yaml.MapSlice
+	must(t, yaml.Unmarshal(data, &cfg))
+	for i, item := range cfg {
+		switch item.Key {
+		case "receivers":
+			var receivers []yaml.MapSlice
+			for _, r := range item.Value.([]any) {
+				for _, kv := range r.(yaml.MapSlice) {
+					if kv.Key == "name" {
+						receivers = append(receivers, yaml.MapSlice{{Key: "name", Value: kv.Value},
+							{Key: "webhook_configs", Value: []yaml.MapSlice{{{Key: "url", Value: url}, {Key: "send_resolved", Value: true}}}}})
+					}
+				}
+			}
+			cfg[i].Value = receivers
+		case "route":
+			route := item.Value.(yaml.MapSlice)
+			for j, kv := range route {
+				switch kv.Key {
+				case "group_wait":
+					route[j].Value = "3s"
+				case "group_interval":
+					route[j].Value = "2s"
+				}
+			}
+		}
+	}
+	out, err := yaml.Marshal(cfg)
+	must(t, err)
+	return out
+}
