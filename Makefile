@@ -15,7 +15,10 @@ LDFLAGS  := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) 
 
 export STATICCHECK_VERSION
 
-.PHONY: all build test deps testdata lint unit oracle fuzz-short fixtures update-golden run-fixture docker clean
+RUNBOOK_BASE        ?= https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
+DEFAULT_RUNBOOK_BASE := https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
+
+.PHONY: all build test deps testdata lint unit oracle fuzz-short fixtures update-golden run-fixture alerts docker clean
 
 all: build
 
@@ -68,6 +71,12 @@ update-golden:
 run-fixture:
 	$(GO) run . --path.procfs=fixtures/$(SCENARIO)/proc --path.sysfs=fixtures/$(SCENARIO)/sys --path.rootfs=fixtures/$(SCENARIO)/root \
 	  $(if $(wildcard fixtures/$(SCENARIO)/config.yml),--config.file=fixtures/$(SCENARIO)/config.yml)
+
+## alerts: .build/kmod_exporter.rules.yml with runbook links under RUNBOOK_BASE
+alerts:
+	@mkdir -p .build
+	sed 's|$(DEFAULT_RUNBOOK_BASE)|$(RUNBOOK_BASE)|' alerts/kmod_exporter.rules.yml > .build/kmod_exporter.rules.yml
+	promtool check rules .build/kmod_exporter.rules.yml
 
 ## docker: an image FROM scratch with the static binary
 docker:
