@@ -18,7 +18,7 @@ export STATICCHECK_VERSION
 RUNBOOK_BASE        ?= https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 DEFAULT_RUNBOOK_BASE := https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 
-.PHONY: all build test deps testdata lint unit oracle fuzz-short fixtures update-golden run-fixture alerts docker clean
+.PHONY: all build test deps testdata lint unit oracle fuzz-short fixtures update-golden run-fixture alerts dashboards docker clean
 
 all: build
 
@@ -71,6 +71,10 @@ update-golden:
 run-fixture:
 	$(GO) run . --path.procfs=fixtures/$(SCENARIO)/proc --path.sysfs=fixtures/$(SCENARIO)/sys --path.rootfs=fixtures/$(SCENARIO)/root \
 	  $(if $(wildcard fixtures/$(SCENARIO)/config.yml),--config.file=fixtures/$(SCENARIO)/config.yml)
+
+## dashboards: regenerate dashboards/kmod_exporter.json from dashboards/dashboard.go
+dashboards:
+	$(GO) test ./dashboards -run TestGenerated -count=1 -update
 
 ## alerts: .build/kmod_exporter.rules.yml with runbook links under RUNBOOK_BASE
 alerts:

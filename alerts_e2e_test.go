@@ -137,6 +137,35 @@ func startServer(t *testing.T, name, bin string, args func(addr string) []string
 	return ""
 }
 
+// prometheusOnScenarios starts an exporter on every fixture scenario and a
+// Prometheus scraping them every second (with the rules file and
+// Alertmanager when given). It returns Prometheus' address and each
+// scenario's instance label.
+func prometheusOnScenarios(t *testing.T, prometheus, dir, rulesFile, amAddr string) (string, map[string]string) {
+	t.Helper()
+	instances := map[string]string{}
+	var targets strings.Builder
+	for _, name := range fixtures.Names() {
+		e := startExporter(t, scenarioArgs(name)...)
+		instances[name] = e.addr
+		fmt.Fprintf(&targets, "      - targets: [%q]\n        labels: {scenario: %q}\n", e.addr, name)
+	}
+	config := "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+	if rulesFile != "" {
+		config += fmt.Sprintf("rule_files: [%q]\n", rulesFile)
+	}
+	if amAddr != "" {
+		config += fmt.Sprintf("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [%q]\n", amAddr)
+	}
+	config += "scrape_configs:\n  - job_name: kmod\n    static_configs:\n" + targets.String()
+	promFile := filepath.Join(dir, "prometheus.yml")
+	must(t, os.WriteFile(promFile, []byte(config), 0o644))
+	addr := startServer(t, "prometheus", prometheus, func(addr string) []string {
+		return []string{"--config.file=" + promFile, "--storage.tsdb.path=" + filepath.Join(dir, "prom"), "--web.listen-address=" + addr, "--log.level=warn"}
+	})
+	return addr, instances
+}
+
 var forClause = regexp.MustCompile(`(?m)^(\s+)for: \S+$`)
 
 // TestAlertChain runs every fixture scenario through a real Prometheus with
@@ -171,28 +200,7 @@ func TestAlertChain(t *testing.T) {
 			"--cluster.listen-address=", "--log.level=warn"}
 	})
 
-	var targets strings.Builder
-	for _, name := range fixtures.Names() {
-		e := startExporter(t, scenarioArgs(name)...)
-		fmt.Fprintf(&targets, "      - targets: [%q]\n        labels: {scenario: %q}\n", e.addr, name)
-	}
-	promConfig := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%q]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: [%q]
-scrape_configs:
-  - job_name: kmod
-    static_configs:
-%s`, rulesFile, amAddr, targets.String())
-	promFile := filepath.Join(dir, "prometheus.yml")
-	must(t, os.WriteFile(promFile, []byte(promConfig), 0o644))
-	startServer(t, "prometheus", prometheus, func(addr string) []string {
-		return []string{"--config.file=" + promFile, "--storage.tsdb.path=" + filepath.Join(dir, "prom"), "--web.listen-address=" + addr, "--log.level=warn"}
-	})
+	prometheusOnScenarios(t, prometheus, dir, rulesFile, amAddr)
 
 	// Wait for every expected alert, then a fixed quiet window in which
 	// nothing else may arrive (and inhibitions settle).

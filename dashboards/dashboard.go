@@ -1,0 +1,306 @@
+// Package dashboards builds the Grafana dashboard for kmod_exporter. The
+// JSON in kmod_exporter.json is generated from this file (`make dashboards`)
+// and a test keeps the two equal, so the dashboard has one source.
+package dashboards
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Selectors every query uses, so the job, instance and module variables
+// apply to every panel.
+const (
+	host   = `job=~"$job",instance=~"$instance"`
+	module = `job=~"$job",instance=~"$instance",module=~"$module"`
+	// RunbookBase is where the alert runbooks live; the fleet table links
+	// each unhealthy module to its cause's runbook.
+	RunbookBase = "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/"
+)
+
+func sel(metric, selector string) string { return metric + "{" + selector + "}" }
+
+// required limits a per-module expression to required modules.
+func required(expr string) string {
+	return "(" + expr + ") and on (job, instance, module) " + sel("kmod_module_required", module)
+}
+
+// Target is one query of a panel.
+type Target struct {
+	Expr    string
+	Legend  string
+	Table   bool // instant, table format
+	Instant bool
+}
+
+// Panel is one panel and the fixture scenario meant to show it: tests run
+// its queries against that scenario and require data (and, for Positive
+// panels, a value above zero).
+type Panel struct {
+	Title, Description, Type, Unit string
+	Scenario                       string
+	Positive                       bool
+	Targets                        []Target
+	W, H                           int
+	extra                          func(p map[string]any)
+}
+
+// causes are the fleet's per-cause stat panels and table rows: the
+// expression selecting unhealthy required modules, the scenario showing
+// it, and the alert (and runbook) of the cause.
+var causes = []struct {
+	title, cause, alert, scenario, expr string
+}{
+	{"Not loaded", "not loaded", "KmodModuleNotLoaded", "not-loaded",
+		required(sel("kmod_module_loaded", module) + " == 0")},
+	{"Blacklisted or disabled", "blacklisted or disabled", "KmodModuleBlacklisted", "blacklisted",
+		required(sel("kmod_module_blacklisted", module) + " == 1 or " + sel("kmod_module_disabled", module) + " == 1")},
+	{"Missing on disk", "file missing", "KmodModuleFileMissing", "missing-file",
+		required(sel("kmod_module_present_on_disk", module) + " == 0 and on (job, instance, module) " + sel("kmod_module_builtin", module) + " == 0")},
+	{"Built for another kernel", "release mismatch", "KmodModuleReleaseMismatch", "release-mismatch",
+		required(sel("kmod_module_release_match", module) + " == 0 and on (job, instance, module) " + sel("kmod_module_present_on_disk", module) + " == 1")},
+	{"Dependencies unsatisfied", "dependencies", "KmodModuleDependencyMissing", "deps-missing",
+		required(sel("kmod_module_dependencies_satisfied", module) + " == 0")},
+	{"Next-boot risk", "missing in an installed release", "KmodNextBootModuleMissing", "upgrade-pending",
+		required(sel("kmod_module_present_for_release", module) + " == 0")},
+}
+
+// checks are the columns of the host's module table.
+var checks = []struct{ metric, column string }{
+	{"kmod_module_loaded", "Loaded"},
+	{"kmod_module_builtin", "Built in"},
+	{"kmod_module_blacklisted", "Blacklisted"},
+	{"kmod_module_disabled", "Disabled"},
+	{"kmod_module_present_on_disk", "On disk"},
+	{"kmod_module_release_match", "Release match"},
+	{"kmod_module_dependencies_satisfied", "Dependencies"},
+	{"kmod_module_load_on_boot", "Load on boot"},
+}
+
+// Rows returns the dashboard's rows and their panels.
+func Rows() []struct {
+	Title  string
+	Panels []Panel
+} {
+	fleet := []Panel{}
+	for _, c := range causes {
+		fleet = append(fleet, Panel{
+			Title:       c.title,
+			Description: fmt.Sprintf("Hosts with at least one required module that is %s. See %s%s.md.", c.cause, RunbookBase, c.alert),
+			Type:        "stat", Unit: "none", Scenario: c.scenario, Positive: true, W: 4, H: 4,
+			Targets: []Target{{Expr: "count(count by (instance) (" + c.expr + ")) or vector(0)", Legend: "hosts", Instant: true}},
+		})
+	}
+	var union []string
+	for _, c := range causes {
+		union = append(union, fmt.Sprintf(`label_replace(label_replace(max by (instance, module) (%s), "cause", %q, "", ""), "runbook", %q, "", "")`, c.expr, c.cause, c.alert))
+	}
+	fleet = append(fleet, Panel{
+		Title:       "Unhealthy required modules",
+		Description: "Every required module with a documented cause, one row per host, module and cause; the cause links to its runbook.",
+		Type:        "table", Unit: "none", Scenario: "blacklisted", W: 24, H: 8,
+		Targets: []Target{{Expr: strings.Join(union, "\n  or "), Table: true}},
+		extra:   unhealthyTable,
+	})
+
+	hostPanels := []Panel{}
+	var checkTargets []Target
+	for _, c := range checks {
+		checkTargets = append(checkTargets, Target{Expr: "max by (instance, module) (" + required(sel(c.metric, module)) + ")", Table: true})
+	}
+	hostPanels = append(hostPanels,
+		Panel{Title: "Required modules", Description: "Each required module against each check: green passes, red is a cause to fix; built-in modules show as built in.",
+			Type: "table", Unit: "none", Scenario: "healthy", W: 24, H: 8, Targets: checkTargets, extra: checksTable},
+		Panel{Title: "Module loaded", Description: "Whether each required module was loaded over time (Live in /proc/modules or built in).",
+			Type: "state-timeline", Unit: "none", Scenario: "healthy", W: 24, H: 6,
+			Targets: []Target{{Expr: "max by (instance, module) (" + required(sel("kmod_module_loaded", module)) + ")", Legend: "{{instance}} {{module}}"}},
+			extra:   loadedTimeline},
+		Panel{Title: "Memory pressure (PSI)", Description: "Share of time some or all tasks stalled waiting for memory, averaged over 10 s; sustained full pressure can stop modules loading.",
+			Type: "timeseries", Unit: "percentunit", Scenario: "memory-pressure", Positive: true, W: 8, H: 7,
+			Targets: []Target{{Expr: sel("kmod_memory_pressure_ratio", host+`,window="10s"`), Legend: "{{instance}} {{kind}}"}}},
+		Panel{Title: "Memory available", Description: "MemAvailable / MemTotal: what the kernel can hand out without swapping.",
+			Type: "timeseries", Unit: "percentunit", Scenario: "memory-pressure", Positive: true, W: 8, H: 7,
+			Targets: []Target{{Expr: sel("kmod_memory_available_ratio", host), Legend: "{{instance}}"}}},
+		Panel{Title: "Conntrack table use", Description: "Connections tracked against nf_conntrack_max; at 100% new connections are dropped.",
+			Type: "timeseries", Unit: "percentunit", Scenario: "conntrack-near-full", Positive: true, W: 8, H: 7,
+			Targets: []Target{{Expr: sel("kmod_conntrack_entries", host) + " / " + sel("kmod_conntrack_entries_limit", host), Legend: "{{instance}}"}}},
+		Panel{Title: "Conntrack drops", Description: "Packets dropped because the conntrack table was full, and connections evicted early to make room, per second.",
+			Type: "timeseries", Unit: "pps", Scenario: "conntrack-near-full", W: 12, H: 7,
+			Targets: []Target{
+				{Expr: "rate(" + sel("kmod_conntrack_stat_drop_total", host) + "[$__rate_interval])", Legend: "{{instance}} drop"},
+				{Expr: "rate(" + sel("kmod_conntrack_stat_early_drop_total", host) + "[$__rate_interval])", Legend: "{{instance}} early drop"},
+			}},
+		Panel{Title: "Kernel and module trees", Description: "The running release and every release with a module tree under /lib/modules (running = the running kernel's).",
+			Type: "table", Unit: "none", Scenario: "upgrade-pending", W: 12, H: 7,
+			Targets: []Target{{Expr: "max by (instance, release, running) (" + sel("kmod_kernel_module_tree_info", host) + ")", Table: true}}},
+		Panel{Title: "Why each module is required", Description: "Each required module and what requires it: the config, a flag, the default, modules-load.d, the kernel command line, or a ruleset's path.",
+			Type: "table", Unit: "none", Scenario: "healthy", W: 24, H: 8,
+			Targets: []Target{{Expr: "max by (instance, module, source) (" + sel("kmod_module_required", module) + ")", Table: true}}},
+	)
+
+	exporter := []Panel{
+		{Title: "Collector success", Description: "1 when the collector read everything it needs; 0 names a file in the exporter's log.",
+			Type: "timeseries", Unit: "none", Scenario: "healthy", Positive: true, W: 8, H: 6,
+			Targets: []Target{{Expr: sel("kmod_scrape_collector_success", host), Legend: "{{instance}} {{collector}}"}}},
+		{Title: "Collector duration", Description: "How long each collector took per scrape.",
+			Type: "timeseries", Unit: "s", Scenario: "healthy", Positive: true, W: 8, H: 6,
+			Targets: []Target{{Expr: sel("kmod_scrape_collector_duration_seconds", host), Legend: "{{instance}} {{collector}}"}}},
+		{Title: "Targets up", Description: "Whether Prometheus can scrape the exporter (up).",
+			Type: "stat", Unit: "none", Scenario: "healthy", Positive: true, W: 8, H: 6,
+			Targets: []Target{{Expr: "sum(" + sel("up", host) + ")", Legend: "up", Instant: true}}},
+	}
+	return []struct {
+		Title  string
+		Panels []Panel
+	}{{"Fleet", fleet}, {"Host", hostPanels}, {"Exporter", exporter}}
+}
+
+func greenRed(good float64) []any {
+	bad := 1 - good
+	return []any{map[string]any{"type": "value", "options": map[string]any{
+		fmt.Sprint(good): map[string]any{"text": "yes", "color": "green", "index": 0},
+		fmt.Sprint(bad):  map[string]any{"text": "no", "color": "red", "index": 1},
+	}}}
+}
+
+func unhealthyTable(p map[string]any) {
+	p["transformations"] = []any{map[string]any{"id": "organize", "options": map[string]any{
+		"excludeByName": map[string]any{"Time": true, "Value": true},
+		"indexByName":   map[string]any{"instance": 0, "module": 1, "cause": 2, "runbook": 3},
+	}}}
+	p["fieldConfig"].(map[string]any)["overrides"] = []any{map[string]any{
+		"matcher": map[string]any{"id": "byName", "options": "cause"},
+		"properties": []any{map[string]any{"id": "links", "value": []any{map[string]any{
+			"title": "Runbook", "targetBlank": true, "url": RunbookBase + "${__data.fields.runbook}.md",
+		}}}},
+	}}
+}
+
+func checksTable(p map[string]any) {
+	rename := map[string]any{}
+	var overrides []any
+	for i, c := range checks {
+		col := fmt.Sprintf("Value #%c", 'A'+i)
+		rename[col] = c.column
+		good := 1.0
+		if c.column == "Blacklisted" || c.column == "Disabled" {
+			good = 0
+		}
+		mappings := greenRed(good)
+		if c.column == "Built in" {
+			mappings = []any{map[string]any{"type": "value", "options": map[string]any{
+				"1": map[string]any{"text": "built in", "color": "blue", "index": 0},
+				"0": map[string]any{"text": "module", "color": "text", "index": 1},
+			}}}
+		}
+		overrides = append(overrides, map[string]any{
+			"matcher": map[string]any{"id": "byName", "options": c.column},
+			"properties": []any{
+				map[string]any{"id": "mappings", "value": mappings},
+				map[string]any{"id": "custom.cellOptions", "value": map[string]any{"type": "color-background"}},
+			},
+		})
+	}
+	p["transformations"] = []any{
+		map[string]any{"id": "merge", "options": map[string]any{}},
+		map[string]any{"id": "organize", "options": map[string]any{"excludeByName": map[string]any{"Time": true}, "renameByName": rename}},
+	}
+	p["fieldConfig"].(map[string]any)["overrides"] = overrides
+}
+
+func loadedTimeline(p map[string]any) {
+	p["fieldConfig"].(map[string]any)["defaults"].(map[string]any)["mappings"] = []any{map[string]any{"type": "value", "options": map[string]any{
+		"1": map[string]any{"text": "loaded", "color": "green", "index": 0},
+		"0": map[string]any{"text": "not loaded", "color": "red", "index": 1},
+	}}}
+	p["options"] = map[string]any{"showValue": "never", "mergeValues": true, "rowHeight": 0.9}
+}
+
+var datasource = map[string]any{"type": "prometheus", "uid": "${datasource}"}
+
+// Build returns the dashboard JSON.
+func Build() ([]byte, error) {
+	var panels []any
+	id := 1
+	y := 0
+	for _, row := range Rows() {
+		panels = append(panels, map[string]any{"type": "row", "title": row.Title, "id": id, "collapsed": false,
+			"gridPos": map[string]any{"h": 1, "w": 24, "x": 0, "y": y}, "panels": []any{}})
+		id++
+		y++
+		x, rowH := 0, 0
+		for _, p := range row.Panels {
+			if x+p.W > 24 {
+				x, y, rowH = 0, y+rowH, 0
+			}
+			var targets []any
+			for i, t := range p.Targets {
+				target := map[string]any{"datasource": datasource, "expr": t.Expr, "refId": string(rune('A' + i)), "legendFormat": t.Legend}
+				if t.Table {
+					target["format"], target["instant"], target["range"] = "table", true, false
+					target["legendFormat"] = "__auto"
+				} else if t.Instant {
+					target["instant"], target["range"] = true, false
+				}
+				targets = append(targets, target)
+			}
+			panel := map[string]any{
+				"id": id, "type": p.Type, "title": p.Title, "description": p.Description, "datasource": datasource,
+				"gridPos":     map[string]any{"h": p.H, "w": p.W, "x": x, "y": y},
+				"targets":     targets,
+				"fieldConfig": map[string]any{"defaults": map[string]any{"unit": p.Unit}, "overrides": []any{}},
+			}
+			if p.Type == "stat" {
+				panel["options"] = map[string]any{"reduceOptions": map[string]any{"calcs": []any{"lastNotNull"}, "fields": "", "values": false}, "colorMode": "background", "graphMode": "none"}
+				panel["fieldConfig"].(map[string]any)["defaults"].(map[string]any)["thresholds"] = map[string]any{"mode": "absolute", "steps": []any{
+					map[string]any{"color": "green", "value": nil}, map[string]any{"color": "red", "value": 1}}}
+				if p.Title == "Targets up" {
+					panel["fieldConfig"].(map[string]any)["defaults"].(map[string]any)["thresholds"] = map[string]any{"mode": "absolute", "steps": []any{
+						map[string]any{"color": "red", "value": nil}, map[string]any{"color": "green", "value": 1}}}
+				}
+			}
+			if p.extra != nil {
+				p.extra(panel)
+			}
+			panels = append(panels, panel)
+			id++
+			x += p.W
+			rowH = max(rowH, p.H)
+		}
+		y += rowH
+	}
+	variable := func(name, label, query string, multi bool) map[string]any {
+		return map[string]any{"name": name, "label": label, "type": "query", "datasource": datasource,
+			"query": map[string]any{"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"}, "definition": query,
+			"refresh": 2, "multi": multi, "includeAll": true, "allValue": ".*", "sort": 1,
+			"current": map[string]any{"selected": true, "text": []any{"All"}, "value": []any{"$__all"}}}
+	}
+	dash := map[string]any{
+		"uid": "kmod-exporter", "title": "Kernel modules and firewall (kmod_exporter)",
+		"description":   "Whether the kernel modules each host's firewall needs are loaded, and if not, which documented cause holds.",
+		"tags":          []any{"kmod_exporter", "firewall", "kernel"},
+		"schemaVersion": 39, "version": 1, "editable": true, "refresh": "30s", "graphTooltip": 1,
+		"time":  map[string]any{"from": "now-6h", "to": "now"},
+		"links": []any{map[string]any{"title": "Runbooks", "type": "link", "url": RunbookBase, "targetBlank": true}},
+		"annotations": map[string]any{"list": []any{map[string]any{
+			"name": "Module loaded / unloaded", "enable": true, "iconColor": "orange", "datasource": datasource,
+			"expr":        "changes(" + sel("kmod_module_loaded", module) + "[2m]) > 0",
+			"step":        "60s",
+			"titleFormat": "{{module}} loaded or unloaded",
+			"textFormat":  "on {{instance}}",
+		}}},
+		"templating": map[string]any{"list": []any{
+			map[string]any{"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus", "current": map[string]any{}},
+			variable("job", "Job", `label_values(kmod_exporter_build_info, job)`, true),
+			variable("instance", "Instance", `label_values(kmod_exporter_build_info{job=~"$job"}, instance)`, true),
+			variable("module", "Module", `label_values(kmod_module_required{job=~"$job",instance=~"$instance"}, module)`, true),
+		}},
+		"panels": panels,
+	}
+	out, err := json.MarshalIndent(dash, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
+}
