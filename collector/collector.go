@@ -45,23 +45,14 @@ type Options struct {
 }
 
 // Requirements are the modules the user's configuration requires.
-type Requirements struct {
-	Modules     []Requirement
-	IncludeBoot bool
-	// Rulesets are firewall ruleset files; the modules their rules use are
-	// required, with the file's path as the source.
-	Rulesets []string
-}
+type Requirements = kmod.RequirementSpec
 
 // explicitRuleset reports whether a ruleset path was configured rather than
 // one of the standard places, where a missing file is normal.
 func explicitRuleset(p string) bool { return !slices.Contains(kmod.DefaultRulesets, p) }
 
 // Requirement is one required name and why it is required.
-type Requirement struct {
-	Name   string
-	Source string // config, flag, default
-}
+type Requirement = kmod.Requirement
 
 // Collector reads one part of the host.
 type Collector interface {

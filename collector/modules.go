@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,40 +66,24 @@ type modulesCollector struct {
 	logger       log.Logger
 }
 
-// required turns the configured names, the rulesets' needs and, when asked,
-// the boot lists into resolved module names with the sources that require
-// them. It also reports whether the kernel has registered the iptables
-// extensions the rulesets use.
+// required resolves the configured requirements and reports whether the
+// kernel has registered the iptables extensions the rulesets use.
 func (c *modulesCollector) required(s *kmod.Snapshot, ch chan<- prometheus.Metric) (map[string][]string, []error) {
 	var errs []error
 	req := c.requirements()
-	out := map[string][]string{}
-	add := func(name, source string) {
-		for _, m := range s.Resolve(name) {
-			if !slices.Contains(out[m], source) {
-				out[m] = append(out[m], source)
-			}
-		}
+	required, rulesets, invalid := s.Required(kmod.RequirementSpec(req), c.host.IptablesBackend())
+	for _, b := range invalid {
+		level.Debug(c.logger).Log("msg", "ignoring boot entry that is not a module name", "path", b.Path, "line", b.Line)
 	}
-	for _, r := range req.Modules {
-		add(r.Name, r.Source)
-	}
-	backend := c.host.IptablesBackend()
 	xtables := map[string]kmod.Xtables{}
 	reported := map[string]bool{}
-	for _, p := range req.Rulesets {
-		r, exists, err := c.host.ReadRuleset(p)
-		if err != nil || !exists {
+	for _, r := range rulesets {
+		if !r.Exists || r.Err != nil || r.Format != kmod.FormatIptables {
 			continue // the firewall collector reports unreadable rulesets
-		}
-		for _, m := range s.RulesetModules(r, backend) {
-			add(m, p)
-		}
-		if r.Format != kmod.FormatIptables {
-			continue
 		}
 		x, ok := xtables[r.Family]
 		if !ok {
+			var err error
 			if x, err = kmod.ReadXtables(c.proc, r.Family); err != nil {
 				errs = append(errs, err)
 			}
@@ -123,20 +106,7 @@ func (c *modulesCollector) required(s *kmod.Snapshot, ch chan<- prometheus.Metri
 			}
 		}
 	}
-	if req.IncludeBoot {
-		for _, b := range s.Boot {
-			if err := kmod.ValidateName(b.Name); err != nil {
-				level.Debug(c.logger).Log("msg", "ignoring boot entry that is not a module name", "path", b.Path, "line", b.Line, "err", err)
-				continue
-			}
-			source := "modules-load.d"
-			if b.Path == "/proc/cmdline" {
-				source = "cmdline"
-			}
-			add(b.Name, source)
-		}
-	}
-	return out, errs
+	return required, errs
 }
 
 func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
