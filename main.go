@@ -3,11 +3,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/go-kit/log"
@@ -33,67 +36,115 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
+// options are the parsed command line.
+type options struct {
+	metricsPath, procPath, sysPath, rootPath, configFile, outputFile string
+	modules                                                          []string
+	maxRequests                                                      int
+	noExporterMetrics, configCheck                                   bool
+	checkFormat, checkColor                                          string
+	web                                                              *web.FlagConfig
+}
+
 func run(args []string) int {
 	app := kingpin.CommandLine
 	app.Name = exporterName
 	app.Help = "Prometheus exporter that tells whether the kernel modules a firewall needs are loaded, and if not, why."
-	var (
-		metricsPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
-		maxRequests = app.Flag("web.max-requests", "Maximum number of parallel scrape requests; 0 disables the limit.").Default("40").Int()
-		noExporter  = app.Flag("web.disable-exporter-metrics", "Exclude the exporter's own go_* and process_* metrics.").Bool()
-		procPath    = app.Flag("path.procfs", "The host's procfs mount point.").Default("/proc").String()
-		sysPath     = app.Flag("path.sysfs", "The host's sysfs mount point.").Default("/sys").String()
-		rootPath    = app.Flag("path.rootfs", "The host's root filesystem mount point (for /lib/modules and /etc).").Default("/").String()
-		configFile  = app.Flag("config.file", "YAML file listing required modules. Without it and without --module, an embedded default is used.").String()
-		modules     = app.Flag("module", "Require this module (name or alias); repeatable.").Strings()
-		logLevel    = app.Flag("log.level", "Only log messages with this severity or above: debug, info, warn, error.").Default("info").Enum("debug", "info", "warn", "error")
-		logFormat   = app.Flag("log.format", "Log format: logfmt or json.").Default("logfmt").Enum("logfmt", "json")
-		webConfig   = kingpinflag.AddFlags(app, ":"+defaultPort)
-	)
+	var o options
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.metricsPath)
+	app.Flag("web.max-requests", "Maximum number of parallel scrape requests; 0 disables the limit.").Default("40").IntVar(&o.maxRequests)
+	app.Flag("web.disable-exporter-metrics", "Exclude the exporter's own go_* and process_* metrics.").BoolVar(&o.noExporterMetrics)
+	app.Flag("path.procfs", "The host's procfs mount point.").Default("/proc").StringVar(&o.procPath)
+	app.Flag("path.sysfs", "The host's sysfs mount point.").Default("/sys").StringVar(&o.sysPath)
+	app.Flag("path.rootfs", "The host's root filesystem mount point (for /lib/modules and /etc).").Default("/").StringVar(&o.rootPath)
+	app.Flag("config.file", "YAML file listing required modules and rulesets. Without it and without --module, an embedded default is used.").StringVar(&o.configFile)
+	app.Flag("config.check", "Validate the configuration and exit.").BoolVar(&o.configCheck)
+	app.Flag("module", "Require this module (name or alias); repeatable.").StringsVar(&o.modules)
+	app.Flag("output.file", "Write one scrape to this file (atomically, in the text format, for node_exporter's textfile collector) and exit.").StringVar(&o.outputFile)
+	logLevel := app.Flag("log.level", "Only log messages with this severity or above: debug, info, warn, error.").Default("info").Enum("debug", "info", "warn", "error")
+	logFormat := app.Flag("log.format", "Log format: logfmt or json.").Default("logfmt").Enum("logfmt", "json")
+	o.web = kingpinflag.AddFlags(app, ":"+defaultPort)
+	app.Command("serve", "Serve metrics over HTTP (the default).").Default()
+	check := app.Command("check", "Print each required module's checks, and the cause and fix of each problem. Exit status: 0 healthy, 1 a required module is unhealthy, 2 the host could not be read.")
+	check.Flag("output", "Output format: table or json.").Default("table").EnumVar(&o.checkFormat, "table", "json")
+	check.Flag("color", "Colour the table: auto (on a terminal), always or never.").Default("auto").EnumVar(&o.checkColor, "auto", "always", "never")
 	app.Version(version.Print(exporterName))
 	app.HelpFlag.Short('h')
-	if _, err := app.Parse(args); err != nil {
+	command, err := app.Parse(args)
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", exporterName, err)
 		return 2
 	}
 
 	logger, slogger := newLogger(os.Stderr, *logFormat, *logLevel)
-
-	reqs, err := loadRequirements(*configFile, *modules)
+	reqs, err := loadRequirements(o.configFile, o.modules)
 	if err != nil {
 		level.Error(logger).Log("msg", "invalid configuration", "err", err)
+		if o.configCheck {
+			fmt.Fprintf(os.Stderr, "configuration invalid: %v\n", err)
+			return 1
+		}
 		return 2
 	}
-	var current atomic.Pointer[collector.Requirements]
-	current.Store(&reqs)
+	if o.configCheck {
+		fmt.Printf("configuration valid: %d modules, %d rulesets, modules loaded at boot %s\n",
+			len(reqs.Modules), len(reqs.Rulesets), map[bool]string{true: "required", false: "not required"}[reqs.IncludeBoot])
+		return 0
+	}
+	host := kmod.NewHost(kmod.Paths{Proc: o.procPath, Sys: o.sysPath, Root: o.rootPath})
+	if command == check.FullCommand() {
+		return runCheck(os.Stdout, host, reqs, o)
+	}
 
 	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
-	host := kmod.NewHost(kmod.Paths{Proc: *procPath, Sys: *sysPath, Root: *rootPath})
 	describeHost(logger, host)
-
-	kc, err := collector.New(collector.Options{Host: host, ProcPath: *procPath, Requirements: func() collector.Requirements { return *current.Load() }}, logger)
+	var current atomic.Pointer[collector.Requirements]
+	current.Store(&reqs)
+	kc, err := collector.New(collector.Options{Host: host, ProcPath: o.procPath, Requirements: func() collector.Requirements { return *current.Load() }}, logger)
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot build collectors", "err", err)
 		return 2
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(kc, versioncollector.NewCollector(exporterName))
-	if !*noExporter {
+	if o.outputFile != "" {
+		if err := writeTextfile(reg, o.outputFile); err != nil {
+			level.Error(logger).Log("msg", "cannot write the metrics file", "path", o.outputFile, "err", err)
+			return 1
+		}
+		return 0
+	}
+	if !o.noExporterMetrics {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	reload := newReloader(logger, reg, func() error {
+		r, err := loadRequirements(o.configFile, o.modules)
+		if err == nil {
+			current.Store(&r)
+		}
+		return err
+	})
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			reload.reload("SIGHUP")
+		}
+	}()
 
 	mux := http.NewServeMux()
-	mux.Handle(*metricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+	mux.Handle(o.metricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:            stdLogger{logger},
 		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: *maxRequests,
+		MaxRequestsInFlight: o.maxRequests,
 	}))
-	if *metricsPath != "/" {
+	mux.Handle("/-/reload", reload)
+	if o.metricsPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "kmod exporter",
 			Description: "Kernel module and firewall health",
 			Version:     version.Info(),
-			Links:       []web.LandingLinks{{Address: *metricsPath, Text: "Metrics"}},
+			Links:       []web.LandingLinks{{Address: o.metricsPath, Text: "Metrics"}},
 		})
 		if err != nil {
 			level.Error(logger).Log("msg", "cannot build landing page", "err", err)
@@ -102,7 +153,7 @@ func run(args []string) int {
 		mux.Handle("/", landing)
 	}
 	server := &http.Server{Handler: mux}
-	if err := web.ListenAndServe(server, webConfig, slogger); err != nil {
+	if err := web.ListenAndServe(server, o.web, slogger); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		level.Error(logger).Log("msg", "server stopped", "err", err)
 		return 1
 	}

@@ -58,6 +58,7 @@ func freePort(t *testing.T) string {
 type exporter struct {
 	addr string
 	logs *syncBuffer
+	cmd  *exec.Cmd
 }
 
 // syncBuffer is written by the process's output copier while a test reads it.
@@ -105,7 +106,7 @@ func startExporter(t *testing.T, args ...string) *exporter {
 			if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
 				resp.Body.Close()
 				t.Cleanup(stop)
-				return &exporter{addr: addr, logs: logs}
+				return &exporter{addr: addr, logs: logs, cmd: cmd}
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -140,7 +141,7 @@ func scenarioArgs(name string) []string {
 
 // volatile are series whose values change between runs; they are checked
 // for presence, not compared with the golden file.
-var volatile = regexp.MustCompile(`^(# (HELP|TYPE) )?kmod_(scrape_collector_duration_seconds|exporter_build_info)\b`)
+var volatile = regexp.MustCompile(`^(# (HELP|TYPE) )?kmod_(scrape_collector_duration_seconds|exporter_build_info|config_last_reload_success_timestamp_seconds)\b`)
 
 // stable keeps the exporter's own series, without the volatile ones.
 func stable(body string) string {

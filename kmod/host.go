@@ -168,6 +168,11 @@ type Snapshot struct {
 	treeErr error
 	// readModules are the module files this snapshot read headers of.
 	readModules map[string]bool
+	// When the running release has no tree, names are resolved through the
+	// newest installed tree's index (aliases do not change between
+	// releases); nothing else of that tree counts for the running kernel.
+	fallbackNames   ModulesDep
+	fallbackAliases []Alias
 }
 
 // Snapshot reads the host. A non-nil error means part of the state could
@@ -201,6 +206,11 @@ func (h *Host) Snapshot() (*Snapshot, error) {
 	}
 	if s.builtinAliases, _, err = readCached(h, &h.builtinAliasCache, path.Join(dir, "modules.builtin.modinfo"), maxIndexFile, func(b []byte) ([]Alias, error) { return ParseBuiltinModinfo(b), nil }); err != nil {
 		errs = append(errs, err)
+	}
+	if !k.ModulesDirPresent && len(k.Trees) > 0 {
+		other := path.Join("/lib/modules", k.Trees[len(k.Trees)-1])
+		s.fallbackNames, _, _ = readCached(h, &h.depCache, path.Join(other, "modules.dep"), maxIndexFile, ParseModulesDep)
+		s.fallbackAliases, _, _ = readCached(h, &h.aliasCache, path.Join(other, "modules.alias"), maxIndexFile, ParseModulesAlias)
 	}
 
 	cmdlinePath := filepath.Join(h.proc, "cmdline")

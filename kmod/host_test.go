@@ -74,13 +74,13 @@ func TestScenarioCauses(t *testing.T) {
 			return !s.Loaded && s.OnDisk && s.ReleaseMatch && s.DepsOK && !s.Blacklisted
 		}},
 		{"blacklisted", "nf_conntrack", func(s ModuleStatus) bool {
-			return s.Blacklisted && !s.Disabled && reflect.DeepEqual(s.Blocks, []Block{{"/etc/modprobe.d/blacklist-iptables.conf", 3, "blacklist"}})
+			return s.Blacklisted && !s.Disabled && reflect.DeepEqual(s.Blocks, []Block{{"/etc/modprobe.d/blacklist-iptables.conf", 3, "blacklist", false}})
 		}},
 		{"install-disabled", "nf_conntrack", func(s ModuleStatus) bool {
-			return s.Disabled && !s.Blacklisted && reflect.DeepEqual(s.Blocks, []Block{{"/etc/modprobe.d/hardening.conf", 3, "install"}})
+			return s.Disabled && !s.Blacklisted && reflect.DeepEqual(s.Blocks, []Block{{"/etc/modprobe.d/hardening.conf", 3, "install", true}})
 		}},
 		{"cmdline-blacklist", "nf_conntrack", func(s ModuleStatus) bool {
-			return s.Disabled && !s.Blacklisted && reflect.DeepEqual(s.Blocks, []Block{{"/proc/cmdline", 1, "cmdline"}})
+			return s.Disabled && !s.Blacklisted && reflect.DeepEqual(s.Blocks, []Block{{"/proc/cmdline", 1, "cmdline", true}})
 		}},
 		{"cmdline-blacklist", "xt_recent", func(s ModuleStatus) bool { return s.Blacklisted && !s.Disabled && !s.Loaded }},
 		{"missing-file", "nf_conntrack", func(s ModuleStatus) bool { return !s.OnDisk && !s.ReleaseMatch && s.File == "" }},
@@ -323,4 +323,18 @@ func writeGzip(t *testing.T, p, content string) {
 	zw.Write([]byte(content))
 	must(t, zw.Close())
 	writeFile(t, p, b.String())
+}
+
+// Without a tree for the running release, names still resolve through an
+// installed tree's aliases, but nothing of that tree counts as present.
+func TestNamesResolveWithoutRunningTree(t *testing.T) {
+	s := snapshot(t, "no-modules-dir")
+	for name, want := range map[string]string{"ipt_state": "xt_state", "ipt_tcp": "xt_tcpudp", "nf-conntrack": "nf_conntrack"} {
+		if got := s.Resolve(name); !reflect.DeepEqual(got, []string{want}) {
+			t.Errorf("%s resolves to %v, want %s", name, got, want)
+		}
+	}
+	if st := s.Module("xt_state"); st.OnDisk || st.Builtin || st.Loaded {
+		t.Errorf("another release's module counted for the running kernel: %+v", st)
+	}
 }

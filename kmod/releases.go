@@ -105,7 +105,9 @@ func (s *Snapshot) extensionModules(family, name string) []string {
 // release (in modules.dep or built in), not just a name nothing knows.
 func (s *Snapshot) knownModule(mods []string) bool {
 	for _, m := range mods {
-		if _, ok := s.dep[m]; ok || s.builtin[m] {
+		_, inDep := s.dep[m]
+		_, inFallback := s.fallbackNames[m]
+		if inDep || inFallback || s.builtin[m] {
 			return true
 		}
 	}

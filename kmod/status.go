@@ -18,6 +18,9 @@ type Block struct {
 	Path      string
 	Line      int
 	Directive string // blacklist, install or cmdline
+	// Disables: it stops every load (install override, module_blacklist=),
+	// not only loads by alias (blacklist, modprobe.blacklist=).
+	Disables bool
 }
 
 // Dependency is one module a module needs before it can load.
@@ -108,7 +111,13 @@ func (s *Snapshot) Lookup(name string) []string {
 	if s.builtin[n] {
 		return []string{n}
 	}
-	return matchAliases(s.builtinAliases, n)
+	if m := matchAliases(s.builtinAliases, n); len(m) > 0 {
+		return m
+	}
+	if _, ok := s.fallbackNames[n]; ok {
+		return []string{n}
+	}
+	return matchAliases(s.fallbackAliases, n)
 }
 
 // IsBuiltin reports whether the module is compiled into the running kernel:
@@ -156,12 +165,12 @@ func (s *Snapshot) blocks(name string) (blocks []Block, blacklisted, disabled bo
 		}
 	}
 	if d, ok := s.installCommand(name); ok && IsNoopInstall(d.Value) && !s.hasSoftdeps(name) {
-		blocks = append(blocks, Block{Path: d.Path, Line: d.Line, Directive: "install"})
+		blocks = append(blocks, Block{Path: d.Path, Line: d.Line, Directive: "install", Disables: true})
 		disabled = true
 	}
 	for _, m := range s.kernelBlack {
 		if m == name {
-			blocks = append(blocks, Block{Path: "/proc/cmdline", Line: 1, Directive: "cmdline"})
+			blocks = append(blocks, Block{Path: "/proc/cmdline", Line: 1, Directive: "cmdline", Disables: true})
 			disabled = true
 			break
 		}

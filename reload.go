@@ -1,0 +1,63 @@
+package main
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// reloader re-reads the configuration on SIGHUP and POST /-/reload. An
+// invalid configuration keeps the one in force.
+type reloader struct {
+	mu      sync.Mutex
+	logger  log.Logger
+	load    func() error
+	success prometheus.Gauge
+	when    prometheus.Gauge
+}
+
+func newReloader(logger log.Logger, reg prometheus.Registerer, load func() error) *reloader {
+	r := &reloader{
+		logger: logger,
+		load:   load,
+		success: prometheus.NewGauge(prometheus.GaugeOpts{Name: "kmod_config_last_reload_successful",
+			Help: "1 if the last configuration reload succeeded; 0 if it failed and the previous configuration is still in force."}),
+		when: prometheus.NewGauge(prometheus.GaugeOpts{Name: "kmod_config_last_reload_success_timestamp_seconds",
+			Help: "When the configuration was last loaded successfully, as a Unix timestamp."}),
+	}
+	r.success.Set(1)
+	r.when.SetToCurrentTime()
+	reg.MustRegister(r.success, r.when)
+	return r
+}
+
+func (r *reloader) reload(trigger string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.load(); err != nil {
+		r.success.Set(0)
+		level.Error(r.logger).Log("msg", "configuration reload failed; the previous configuration stays in force", "trigger", trigger, "err", err)
+		return err
+	}
+	r.success.Set(1)
+	r.when.SetToCurrentTime()
+	level.Info(r.logger).Log("msg", "configuration reloaded", "trigger", trigger)
+	return nil
+}
+
+// ServeHTTP is POST (or PUT) /-/reload, as in Prometheus.
+func (r *reloader) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost && req.Method != http.MethodPut {
+		w.Header().Set("Allow", "POST, PUT")
+		http.Error(w, "reload with POST", http.StatusMethodNotAllowed)
+		return
+	}
+	if err := r.reload("http"); err != nil {
+		http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Write([]byte("configuration reloaded\n"))
+}
