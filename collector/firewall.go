@@ -23,6 +23,8 @@ var (
 		"Lines of the ruleset file that could not be parsed.", "path")
 	xtablesAvailable = newDesc("xtables", "available",
 		"1 if the kernel's x_tables files for the family exist in /proc/net (ip_tables or ip6_tables is loaded); 0 on an nftables-only host, where they are not needed.", "family")
+	xtablesReadable = newDesc("xtables", "readable",
+		"1 if the exporter can read the family's x_tables files; the kernel makes them readable by root only, so an unprivileged exporter reports 0 and no *_registered series.", "family")
 	iptablesInfo = newDesc("iptables", "info",
 		"The installed iptables package version (dpkg) and the kernel interface it uses (backend: legacy, nf_tables, or empty when unknown), value 1.", "version", "backend")
 )
@@ -63,6 +65,9 @@ func (c *firewallCollector) Update(ch chan<- prometheus.Metric) error {
 			continue
 		}
 		ch <- xtablesAvailable.metric(boolValue(x.Available), family)
+		if x.Available {
+			ch <- xtablesReadable.metric(boolValue(!x.Unreadable), family)
+		}
 	}
 	version, _, err := c.host.IptablesVersion()
 	if err != nil {

@@ -89,7 +89,7 @@ func (c *modulesCollector) required(s *kmod.Snapshot, ch chan<- prometheus.Metri
 			}
 			xtables[r.Family] = x
 		}
-		if !x.Available {
+		if !x.Available || x.Unreadable {
 			continue
 		}
 		for _, n := range r.Needs {

@@ -3,6 +3,7 @@ package kmod
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -18,7 +19,10 @@ type Xtables struct {
 	// Available is false when the family's files in /proc/net are absent
 	// (its *_tables module is not loaded, as on an nftables-only host).
 	Available bool
-	Matches   map[string]bool
+	// Unreadable: the files exist but the kernel makes them readable by
+	// root only (mode 0440), and the exporter runs unprivileged.
+	Unreadable bool
+	Matches    map[string]bool
 	Targets   map[string]bool
 }
 
@@ -36,8 +40,11 @@ func ReadXtables(procPath, family string) (Xtables, error) {
 	for kind, set := range map[string]map[string]bool{"matches": x.Matches, "targets": x.Targets} {
 		data, _, err := readRegular(filepath.Join(procPath, "net", prefix+"_tables_"+kind), maxIndexFile)
 		if err != nil {
-			if NotApplicable(err) {
+			switch {
+			case NotApplicable(err):
 				return Xtables{}, nil
+			case errors.Is(err, fs.ErrPermission):
+				return Xtables{Available: true, Unreadable: true}, nil
 			}
 			return Xtables{}, err
 		}
