@@ -18,7 +18,7 @@ export STATICCHECK_VERSION
 RUNBOOK_BASE        ?= https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 DEFAULT_RUNBOOK_BASE := https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 
-.PHONY: all build test deps testdata lint unit oracle fuzz-short fixtures update-golden run-fixture alerts dashboards docker clean
+.PHONY: all build test deps testdata lint unit oracle fuzz-short fixtures update-golden run-fixture alerts dashboards kubernetes tools docker clean
 
 all: build
 
@@ -28,7 +28,7 @@ build:
 
 ## test: everything CI runs: tools, real kernel trees, lint, a bounded fuzz
 ## pass, the comparison with kmod, and the race-enabled tests
-test: deps testdata lint fuzz-short oracle unit
+test: deps testdata lint tools fuzz-short oracle unit
 
 deps:
 	@.ci/deps
@@ -71,6 +71,14 @@ update-golden:
 run-fixture:
 	$(GO) run . --path.procfs=fixtures/$(SCENARIO)/proc --path.sysfs=fixtures/$(SCENARIO)/sys --path.rootfs=fixtures/$(SCENARIO)/root \
 	  $(if $(wildcard fixtures/$(SCENARIO)/config.yml),--config.file=fixtures/$(SCENARIO)/config.yml)
+
+## tools: the deployment tests, in their own module (Kubernetes API types)
+tools:
+	cd tools && $(GO) vet ./... && $(GOBIN)/staticcheck ./... && $(GO) test -count=1 ./...
+
+## kubernetes: regenerate deploy/kubernetes/prometheusrule.yaml from alerts/
+kubernetes:
+	cd tools && $(GO) test ./kubernetes -run TestPrometheusRuleInSync -count=1 -update
 
 ## dashboards: regenerate dashboards/kmod_exporter.json from dashboards/dashboard.go
 dashboards:

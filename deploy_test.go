@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,13 +101,7 @@ func TestContainer(t *testing.T) {
 	id := run("run", "-d", "--network", "host", "-v", host+":/host:ro", "kmod-exporter:test",
 		"--path.rootfs=/host", "--path.procfs=/host/proc", "--path.sysfs=/host/sys", "--web.listen-address="+addr)
 	t.Cleanup(func() { exec.Command(docker, "-H", sock, "rm", "-f", id).Run() })
-	var body string
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if out, err := exec.Command("curl", "-sf", "http://"+addr+"/metrics").Output(); err == nil {
-			body = string(out)
-			break
-		}
-	}
+	body := scrapeWhenUp(addr)
 	if body == "" {
 		t.Fatalf("no metrics from the container; its log:\n%s", run("logs", id))
 	}
@@ -120,12 +116,7 @@ func TestContainer(t *testing.T) {
 	realAddr := freePort(t)
 	realID := run("run", "-d", "--network", "host", "kmod-exporter:test", "--web.listen-address="+realAddr)
 	t.Cleanup(func() { exec.Command(docker, "-H", sock, "rm", "-f", realID).Run() })
-	var real string
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && real == ""; time.Sleep(200 * time.Millisecond) {
-		if out, err := exec.Command("curl", "-sf", "http://"+realAddr+"/metrics").Output(); err == nil {
-			real = string(out)
-		}
-	}
+	real := scrapeWhenUp(realAddr)
 	if fi, err := os.Stat("/proc/net/ip_tables_matches"); err == nil && fi.Mode().Perm()&0o004 == 0 {
 		for _, want := range []string{`kmod_xtables_readable{family="ipv4"} 0`, `kmod_scrape_collector_success{collector="firewall"} 1`} {
 			if !strings.Contains(real, want) {
@@ -180,4 +171,21 @@ func unmountUnder(dir string) {
 	for i := len(points) - 1; i >= 0; i-- {
 		exec.Command("umount", "-l", points[i]).Run()
 	}
+}
+
+// scrapeWhenUp waits up to 20 s for the exporter at addr to answer and
+// returns its metrics ("" if it never does).
+func scrapeWhenUp(addr string) string {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			continue
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode == 200 {
+			return string(body)
+		}
+	}
+	return ""
 }

@@ -23,7 +23,7 @@ type Xtables struct {
 	// root only (mode 0440), and the exporter runs unprivileged.
 	Unreadable bool
 	Matches    map[string]bool
-	Targets   map[string]bool
+	Targets    map[string]bool
 }
 
 var xtablesPrefix = map[string]string{"ipv4": "ip", "ipv6": "ip6"}
