@@ -18,7 +18,7 @@ export STATICCHECK_VERSION
 RUNBOOK_BASE        ?= https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 DEFAULT_RUNBOOK_BASE := https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 
-.PHONY: all build test deps testdata lint unit oracle fuzz-short fixtures update-golden run-fixture alerts dashboards kubernetes tools docker clean
+.PHONY: all build test deps testdata lint unit oracle growth bench fuzz-short fixtures update-golden run-fixture alerts dashboards kubernetes tools docker clean
 
 all: build
 
@@ -28,7 +28,7 @@ build:
 
 ## test: everything CI runs: tools, real kernel trees, lint, a bounded fuzz
 ## pass, the comparison with kmod, and the race-enabled tests
-test: deps testdata lint tools fuzz-short oracle unit
+test: deps testdata lint tools fuzz-short oracle growth unit
 
 deps:
 	@.ci/deps
@@ -46,6 +46,10 @@ lint:
 unit:
 	$(GO) test -race -count=1 -skip '^TestOracle' ./...
 
+## growth: 10,000 scrapes without the race detector; goroutines and heap must not grow
+growth:
+	$(GO) test -count=1 -run '^TestNoGrowth$$' ./collector
+
 ## oracle: compare the model with kmod's own tools on the real trees
 oracle:
 	@mkdir -p .build
@@ -58,6 +62,10 @@ fuzz-short:
 	  echo "fuzz $$t ($(FUZZ_TIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_TIME) ./kmod >/dev/null || exit 1; \
 	done
+
+## bench: the scrape benchmarks recorded in docs/benchmarks.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 200x -count 3 ./collector
 
 ## fixtures: rewrite fixtures/<scenario>/ trees from fixtures/scenarios.go
 fixtures:

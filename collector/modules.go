@@ -40,7 +40,7 @@ var (
 	moduleDepsSatisfied = newDesc("module", "dependencies_satisfied",
 		"1 if every module it depends on (modules.dep) is loaded, built in, or can be loaded (on disk and not disabled).", "module")
 	moduleDepLoaded = newDesc("module", "dependency_loaded",
-		"1 if this dependency of the module is loaded or built in.", "module", "dependency")
+		"1 if this dependency of the module is loaded or built in. Only for modules that are not loaded: a loaded module's dependencies are.", "module", "dependency")
 	moduleDepUsable = newDesc("module", "dependency_usable",
 		"1 if this dependency is loaded, built in, or can be loaded (its file is on disk, built for the running release, and not disabled); 0 names the dependency that stops the module loading.", "module", "dependency")
 	moduleDepmodStale = newDesc("module", "depmod_stale",
@@ -163,9 +163,13 @@ func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
 			ch <- moduleFileInfo.metric(1, name, st.File, st.FileRelease)
 		}
 		ch <- moduleDepsSatisfied.metric(boolValue(st.DepsOK), name)
-		for _, d := range st.Deps {
-			ch <- moduleDepLoaded.metric(boolValue(d.Loaded), name, d.Name)
-			ch <- moduleDepUsable.metric(boolValue(d.Usable), name, d.Name)
+		// A loaded module's dependencies are loaded (the kernel linked it
+		// against them), so they are reported only while it is not.
+		if !st.Loaded {
+			for _, d := range st.Deps {
+				ch <- moduleDepLoaded.metric(boolValue(d.Loaded), name, d.Name)
+				ch <- moduleDepUsable.metric(boolValue(d.Usable), name, d.Name)
+			}
 		}
 		ch <- moduleDepmodStale.metric(boolValue(st.DepStale), name)
 		if sym, ok := kmod.ConfigSymbol(name); ok && haveConfig {

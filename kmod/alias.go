@@ -3,6 +3,8 @@ package kmod
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Alias maps a pattern (fnmatch syntax, as in modules.alias and modprobe.d
@@ -145,4 +147,61 @@ func matchBracket(pat string, c byte) (matched bool, width int, valid bool) {
 		}
 	}
 	return false, 0, false
+}
+
+// AliasIndex answers "which aliases match this name" without trying every
+// pattern: patterns without wildcards are looked up exactly, the others by
+// their literal prefix (the part before the first wildcard), so a lookup
+// costs one map probe per byte of the name plus the few patterns that
+// share its prefix, not the tens of thousands of a distribution kernel.
+type AliasIndex struct {
+	All      []Alias
+	exact    map[string][]int
+	byPrefix map[string][]int
+	noPrefix []int
+}
+
+// NewAliasIndex indexes aliases, keeping their order.
+func NewAliasIndex(aliases []Alias) *AliasIndex {
+	x := &AliasIndex{All: aliases, exact: map[string][]int{}, byPrefix: map[string][]int{}}
+	for i, a := range aliases {
+		cut := strings.IndexAny(a.Pattern, "*?[\\")
+		switch {
+		case cut < 0:
+			x.exact[a.Pattern] = append(x.exact[a.Pattern], i)
+		case cut == 0:
+			x.noPrefix = append(x.noPrefix, i)
+		default:
+			x.byPrefix[a.Pattern[:cut]] = append(x.byPrefix[a.Pattern[:cut]], i)
+		}
+	}
+	return x
+}
+
+// match is matchAliases over the index: every matching alias's module, in
+// file order, repeats kept.
+func (x *AliasIndex) match(name string) []string {
+	if x == nil {
+		return nil
+	}
+	candidates := append([]int{}, x.exact[name]...)
+	candidates = append(candidates, x.noPrefix...)
+	for l := 1; l <= len(name); l++ {
+		candidates = append(candidates, x.byPrefix[name[:l]]...)
+	}
+	slices.Sort(candidates)
+	var out []string
+	for _, i := range candidates {
+		if a := x.All[i]; fnmatch(a.Pattern, name) {
+			out = append(out, a.Module)
+		}
+	}
+	return out
+}
+
+// parseAliasIndex parses modules.alias into an index; a partly malformed
+// file still yields the lines that parsed.
+func parseAliasIndex(data []byte) (*AliasIndex, error) {
+	aliases, err := ParseModulesAlias(data)
+	return NewAliasIndex(aliases), err
 }

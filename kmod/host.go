@@ -34,7 +34,7 @@ type Host struct {
 	root      Root
 
 	depCache          fileCache[ModulesDep]
-	aliasCache        fileCache[[]Alias]
+	aliasCache        fileCache[*AliasIndex]
 	builtinCache      fileCache[map[string]bool]
 	builtinAliasCache fileCache[[]Alias]
 	modinfoCache      fileCache[ModInfo]
@@ -115,26 +115,22 @@ func (h *Host) ReadKernel() (Kernel, error) {
 // parse while the file is unchanged. A missing file yields the zero value
 // and ok=false without error.
 func readCached[T any](h *Host, c *fileCache[T], hostPath string, limit int64, parse func([]byte) (T, error)) (v T, ok bool, err error) {
-	real, err := h.root.Resolve(hostPath)
-	if err != nil {
-		return v, false, err
-	}
-	fi, err := os.Stat(real)
+	fi, err := h.root.Stat(hostPath)
 	if err != nil {
 		if NotApplicable(err) {
 			return v, false, nil
 		}
 		return v, false, err
 	}
-	v, err = c.get(real, fi, func() (T, fs.FileInfo, error) {
-		data, fi, err := readRegular(real, limit)
+	v, err = c.get(hostPath, fi, func() (T, fs.FileInfo, error) {
+		data, fi, err := h.root.ReadFile(hostPath, limit)
 		if err != nil {
 			var zero T
 			return zero, nil, err
 		}
 		v, err := parse(data)
 		if err != nil {
-			err = fmt.Errorf("%s: %w", real, err)
+			err = fmt.Errorf("%s: %w", filepath.Join(h.root.dir, hostPath), err)
 		}
 		return v, fi, err
 	})
@@ -151,7 +147,7 @@ type Snapshot struct {
 	host           *Host
 	dep            ModulesDep
 	builtin        map[string]bool
-	aliases        []Alias
+	aliases        *AliasIndex
 	builtinAliases []Alias
 	Modprobe       []Directive
 	BadLines       []BadLine
@@ -172,7 +168,9 @@ type Snapshot struct {
 	// newest installed tree's index (aliases do not change between
 	// releases); nothing else of that tree counts for the running kernel.
 	fallbackNames   ModulesDep
-	fallbackAliases []Alias
+	fallbackAliases *AliasIndex
+
+	memo memo
 }
 
 // Snapshot reads the host. A non-nil error means part of the state could
@@ -201,7 +199,7 @@ func (h *Host) Snapshot() (*Snapshot, error) {
 	if s.builtin, _, err = readCached(h, &h.builtinCache, path.Join(dir, "modules.builtin"), maxIndexFile, func(b []byte) (map[string]bool, error) { return ParseModulesBuiltin(b), nil }); err != nil {
 		errs = append(errs, err)
 	}
-	if s.aliases, _, err = readCached(h, &h.aliasCache, path.Join(dir, "modules.alias"), maxIndexFile, ParseModulesAlias); err != nil {
+	if s.aliases, _, err = readCached(h, &h.aliasCache, path.Join(dir, "modules.alias"), maxIndexFile, parseAliasIndex); err != nil {
 		errs = append(errs, err)
 	}
 	if s.builtinAliases, _, err = readCached(h, &h.builtinAliasCache, path.Join(dir, "modules.builtin.modinfo"), maxIndexFile, func(b []byte) ([]Alias, error) { return ParseBuiltinModinfo(b), nil }); err != nil {
@@ -210,7 +208,7 @@ func (h *Host) Snapshot() (*Snapshot, error) {
 	if !k.ModulesDirPresent && len(k.Trees) > 0 {
 		other := path.Join("/lib/modules", k.Trees[len(k.Trees)-1])
 		s.fallbackNames, _, _ = readCached(h, &h.depCache, path.Join(other, "modules.dep"), maxIndexFile, ParseModulesDep)
-		s.fallbackAliases, _, _ = readCached(h, &h.aliasCache, path.Join(other, "modules.alias"), maxIndexFile, ParseModulesAlias)
+		s.fallbackAliases, _, _ = readCached(h, &h.aliasCache, path.Join(other, "modules.alias"), maxIndexFile, parseAliasIndex)
 	}
 
 	cmdlinePath := filepath.Join(h.proc, "cmdline")

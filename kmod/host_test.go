@@ -193,6 +193,33 @@ func TestRootConfinesLinks(t *testing.T) {
 	if got, _ := r.Resolve("/../../etc/../lib/modprobe.d"); got != filepath.Join(root, "usr/lib/modprobe.d") {
 		t.Errorf(".. above the root: %q", got)
 	}
+	// The same rules hold for reads, which use openat2 where the kernel has it.
+	if r.fd == nil {
+		t.Log("openat2 RESOLVE_IN_ROOT unavailable: reads resolve by hand")
+	}
+	if data, _, err := r.ReadFile("/etc/modprobe.d/abs.conf", 100); err != nil || string(data) != "blacklist inside\n" {
+		t.Errorf("read through an absolute link: %q %v", data, err)
+	}
+	if data, _, err := r.ReadFile("/etc/modprobe.d/escape.conf", 100); err == nil {
+		t.Errorf("read outside the root: %q", data)
+	}
+	if _, _, err := r.ReadFile("/etc/modprobe.d/loop1.conf", 100); !errors.Is(err, syscall.ELOOP) {
+		t.Errorf("link loop: %v", err)
+	}
+	if entries, err := r.ReadDir("/lib/modprobe.d"); err != nil || len(entries) != 1 || entries[0].Name() != "real.conf" {
+		t.Errorf("ReadDir through a link: %v %v", entries, err)
+	}
+	if target, err := r.Readlink("/etc/modprobe.d/abs.conf"); err != nil || target != "/usr/lib/modprobe.d/real.conf" {
+		t.Errorf("Readlink: %q %v", target, err)
+	}
+	// And by hand, where the kernel cannot.
+	manual := Root{dir: root}
+	if data, _, err := manual.ReadFile("/etc/modprobe.d/abs.conf", 100); err != nil || string(data) != "blacklist inside\n" {
+		t.Errorf("manual read through an absolute link: %q %v", data, err)
+	}
+	if data, _, err := manual.ReadFile("/etc/modprobe.d/escape.conf", 100); err == nil {
+		t.Errorf("manual read outside the root: %q", data)
+	}
 }
 
 func must(t *testing.T, err error) {
@@ -336,5 +363,33 @@ func TestNamesResolveWithoutRunningTree(t *testing.T) {
 	}
 	if st := s.Module("xt_state"); st.OnDisk || st.Builtin || st.Loaded {
 		t.Errorf("another release's module counted for the running kernel: %+v", st)
+	}
+}
+
+// The other cached files follow changes too: the kernel configuration, the
+// dpkg status file and the rulesets.
+func TestMoreCachesFollowFileChanges(t *testing.T) {
+	d := copyTree(t, "healthy")
+	root := filepath.Join(d, "root")
+	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: root})
+	read := func() (string, string, []Need) {
+		cfg, _, _, err := h.KernelConfig("6.1.0-18-amd64")
+		must(t, err)
+		v, _, err := h.IptablesVersion()
+		must(t, err)
+		r, _, err := h.ReadRuleset("/etc/iptables/rules.v4")
+		must(t, err)
+		return cfg.Tristate("CONFIG_NETFILTER_XT_MATCH_RECENT"), v, r.Needs
+	}
+	sym, version, needs := read()
+	if sym != "m" || version != "1.8.9-2" || len(needs) == 0 {
+		t.Fatalf("before: %q %q %v", sym, version, needs)
+	}
+	writeFile(t, filepath.Join(root, "boot/config-6.1.0-18-amd64"), "# CONFIG_NETFILTER_XT_MATCH_RECENT is not set\n")
+	writeFile(t, filepath.Join(root, "var/lib/dpkg/status"), "Package: iptables\nStatus: install ok installed\nVersion: 1.8.10-1\n")
+	writeFile(t, filepath.Join(root, "etc/iptables/rules.v4"), "*raw\n-A PREROUTING -j CT --notrack\nCOMMIT\n")
+	sym, version, needs = read()
+	if sym != "n" || version != "1.8.10-1" || !reflect.DeepEqual(needs, []Need{{"table", "raw"}, {"target", "CT"}}) {
+		t.Errorf("after: %q %q %v", sym, version, needs)
 	}
 }

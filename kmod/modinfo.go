@@ -51,6 +51,12 @@ func ReadModInfoFile(real string) (ModInfo, os.FileInfo, error) {
 		return ModInfo{}, nil, err
 	}
 	defer f.Close()
+	return ReadModInfo(f)
+}
+
+// ReadModInfo reads the .modinfo of an open module file.
+func ReadModInfo(f *os.File) (ModInfo, os.FileInfo, error) {
+	real := f.Name()
 	fi, err := f.Stat()
 	if err != nil {
 		return ModInfo{}, nil, err

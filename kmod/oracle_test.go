@@ -315,7 +315,7 @@ func compareTree(t *testing.T, label, modinfo, modprobe, root, release string) i
 func compareAliases(t *testing.T, label string, s *Snapshot, modprobe string, cfg []string, root, release string) {
 	var queries []string
 	seen := map[string]bool{}
-	for i, a := range s.aliases {
+	for i, a := range s.aliases.All {
 		nf := strings.HasPrefix(a.Pattern, "ipt_") || strings.HasPrefix(a.Pattern, "ip6t_") ||
 			strings.HasPrefix(a.Pattern, "nf_") || strings.HasPrefix(a.Pattern, "net_pf_")
 		if !nf && i%97 != 0 {

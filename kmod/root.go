@@ -30,6 +30,7 @@ var ErrNotRegular = errors.New("not a regular file")
 // opened even when the host's links point elsewhere.
 type Root struct {
 	dir string
+	fd  *os.File // the root opened for openat2; nil: resolve by hand
 }
 
 // NewRoot returns a Root for a host mounted at dir ("/" for this host).
@@ -37,7 +38,8 @@ func NewRoot(dir string) Root {
 	if dir == "" {
 		dir = "/"
 	}
-	return Root{dir: filepath.Clean(dir)}
+	dir = filepath.Clean(dir)
+	return Root{dir: dir, fd: openRootDir(dir)}
 }
 
 // Dir is the directory the host's "/" is mounted at.
@@ -100,42 +102,6 @@ func splitPath(p string) []string {
 	return strings.Split(strings.Trim(p, "/"), "/")
 }
 
-// Stat follows links like stat(2) on the host.
-func (r Root) Stat(p string) (fs.FileInfo, error) {
-	real, err := r.Resolve(p)
-	if err != nil {
-		return nil, err
-	}
-	return os.Stat(real)
-}
-
-// ReadDir lists a host directory, sorted by name.
-func (r Root) ReadDir(p string) ([]fs.DirEntry, error) {
-	real, err := r.Resolve(p)
-	if err != nil {
-		return nil, err
-	}
-	return os.ReadDir(real)
-}
-
-// Readlink returns the target of a link without following it.
-func (r Root) Readlink(p string) (string, error) {
-	dir, err := r.Resolve(path.Dir(p))
-	if err != nil {
-		return "", err
-	}
-	return os.Readlink(filepath.Join(dir, path.Base(p)))
-}
-
-// ReadFile reads a regular host file of at most limit bytes.
-func (r Root) ReadFile(p string, limit int64) ([]byte, fs.FileInfo, error) {
-	real, err := r.Resolve(p)
-	if err != nil {
-		return nil, nil, err
-	}
-	return readRegular(real, limit)
-}
-
 // readRegular reads a file at a real path, refusing non-regular files and
 // anything over limit bytes. Files in /proc report size 0, so the bound is
 // enforced on what is read, not on the size reported.
@@ -145,6 +111,12 @@ func readRegular(real string, limit int64) ([]byte, fs.FileInfo, error) {
 		return nil, nil, err
 	}
 	defer f.Close()
+	return readOpen(f, limit)
+}
+
+// readOpen reads an open file under the same rules as readRegular.
+func readOpen(f *os.File, limit int64) ([]byte, fs.FileInfo, error) {
+	real := f.Name()
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, nil, err

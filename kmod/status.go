@@ -69,6 +69,9 @@ type ModuleStatus struct {
 // modprobe would load for it (see Lookup). A name nothing knows is returned
 // normalized, so it can be reported missing.
 func (s *Snapshot) Resolve(name string) []string {
+	if r, ok := s.memo.lookups[name]; ok {
+		return r
+	}
 	var out []string
 	for _, m := range s.Lookup(name) {
 		if !slices.Contains(out, m) {
@@ -78,6 +81,10 @@ func (s *Snapshot) Resolve(name string) []string {
 	if len(out) == 0 {
 		out = []string{Normalize(name)}
 	}
+	if s.memo.lookups == nil {
+		s.memo.lookups = map[string][]string{}
+	}
+	s.memo.lookups[name] = out
 	return out
 }
 
@@ -105,7 +112,7 @@ func (s *Snapshot) Lookup(name string) []string {
 			return []string{n}
 		}
 	}
-	if m := matchAliases(s.aliases, n); len(m) > 0 {
+	if m := s.aliases.match(n); len(m) > 0 {
 		return m
 	}
 	if s.builtin[n] {
@@ -117,7 +124,7 @@ func (s *Snapshot) Lookup(name string) []string {
 	if _, ok := s.fallbackNames[n]; ok {
 		return []string{n}
 	}
-	return matchAliases(s.fallbackAliases, n)
+	return s.fallbackAliases.match(n)
 }
 
 // IsBuiltin reports whether the module is compiled into the running kernel:
@@ -283,7 +290,7 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 	var info ModInfo
 	var haveInfo bool
 	if st.OnDisk {
-		if info, st.FileErr = s.modInfo(st.File); st.FileErr == nil {
+		if info, st.FileErr = s.modInfo(f); st.FileErr == nil {
 			haveInfo = true
 			st.FileRelease = info.Release()
 		}
@@ -305,7 +312,7 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 			_, _, disabled := s.blocks(d)
 			dep.Usable = onDisk && !disabled
 			if dep.Usable {
-				di, err := s.modInfo(f.path)
+				di, err := s.modInfo(f)
 				dep.Usable = err == nil && di.Release() == s.Release
 			}
 		}
@@ -314,12 +321,7 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 		}
 		st.Deps = append(st.Deps, dep)
 	}
-	for _, b := range s.Boot {
-		if slices.Contains(s.Resolve(b.Name), name) {
-			st.LoadOnBoot = true
-			break
-		}
-	}
+	st.LoadOnBoot = s.bootModules()[name]
 	return st
 }
 
@@ -328,10 +330,25 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 // after unpacking, and a checkout writes files in no particular order.
 const depmodMargin = time.Minute
 
+// bootModules are the modules the boot lists name, resolved once.
+func (s *Snapshot) bootModules() map[string]bool {
+	if s.memo.boot == nil {
+		s.memo.boot = map[string]bool{}
+		for _, b := range s.Boot {
+			for _, m := range s.Resolve(b.Name) {
+				s.memo.boot[m] = true
+			}
+		}
+	}
+	return s.memo.boot
+}
+
 // moduleFile is where a module's file was found.
 type moduleFile struct {
 	path    string // host path
-	indexed bool   // modules.dep names this path
+	real    string // path on this machine
+	info    fs.FileInfo
+	indexed bool // modules.dep names this path
 	modTime time.Time
 }
 
@@ -339,6 +356,18 @@ type moduleFile struct {
 // modules.dep says, and, when modules.dep is missing, stale or silent, by
 // looking through the tree itself as depmod would.
 func (s *Snapshot) moduleFile(name string) (moduleFile, bool) {
+	if f, ok := s.memo.files[name]; ok {
+		return f, s.memo.found[name]
+	}
+	f, found := s.findModuleFile(name)
+	if s.memo.files == nil {
+		s.memo.files, s.memo.found = map[string]moduleFile{}, map[string]bool{}
+	}
+	s.memo.files[name], s.memo.found[name] = f, found
+	return f, found
+}
+
+func (s *Snapshot) findModuleFile(name string) (moduleFile, bool) {
 	if !s.ModulesDirPresent {
 		return moduleFile{}, false
 	}
@@ -347,8 +376,8 @@ func (s *Snapshot) moduleFile(name string) (moduleFile, bool) {
 		if !path.IsAbs(p) {
 			p = path.Join(s.ModulesDir, p)
 		}
-		if fi, err := s.host.root.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return moduleFile{path: p, indexed: true, modTime: fi.ModTime()}, true
+		if real, fi, err := s.statHost(p); err == nil && fi.Mode().IsRegular() {
+			return moduleFile{path: p, real: real, info: fi, indexed: true, modTime: fi.ModTime()}, true
 		}
 	}
 	p, ok := s.treeIndex()[name]
@@ -356,8 +385,8 @@ func (s *Snapshot) moduleFile(name string) (moduleFile, bool) {
 		return moduleFile{}, false
 	}
 	f := moduleFile{path: p}
-	if fi, err := s.host.root.Stat(p); err == nil {
-		f.modTime = fi.ModTime()
+	if real, fi, err := s.statHost(p); err == nil {
+		f.real, f.info, f.modTime = real, fi, fi.ModTime()
 	}
 	return f, true
 }
@@ -448,21 +477,20 @@ func (s *Snapshot) Done() {
 }
 
 // modInfo reads a module file's .modinfo, cached while the file is unchanged.
-func (s *Snapshot) modInfo(hostPath string) (ModInfo, error) {
-	real, err := s.host.root.Resolve(hostPath)
-	if err != nil {
-		return ModInfo{}, err
+func (s *Snapshot) modInfo(f moduleFile) (ModInfo, error) {
+	if f.info == nil {
+		return ModInfo{}, &fs.PathError{Op: "stat", Path: f.path, Err: fs.ErrNotExist}
 	}
 	if s.readModules == nil {
 		s.readModules = map[string]bool{}
 	}
-	s.readModules[real] = true
-	h := s.host
-	fi, err := os.Stat(real)
-	if err != nil {
-		return ModInfo{}, err
-	}
-	return h.modinfoCache.get(real, fi, func() (ModInfo, fs.FileInfo, error) {
-		return ReadModInfoFile(real)
+	s.readModules[f.path] = true
+	return s.host.modinfoCache.get(f.path, f.info, func() (ModInfo, fs.FileInfo, error) {
+		file, err := s.host.root.Open(f.path)
+		if err != nil {
+			return ModInfo{}, nil, err
+		}
+		defer file.Close()
+		return ReadModInfo(file)
 	})
 }

@@ -1,0 +1,65 @@
+package collector
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kmod-exporter/kmod_exporter/kmod"
+)
+
+// TestNoGrowth scrapes a fixture host 10,000 times (a count, not a timer)
+// and checks that goroutines and the live heap come back to what they were
+// after the first 1,000. KMOD_GROWTH_SCRAPES overrides the count; `make
+// test` runs it without the race detector, which would slow it tenfold.
+func TestNoGrowth(t *testing.T) {
+	scrapes := 10000
+	if v, err := strconv.Atoi(os.Getenv("KMOD_GROWTH_SCRAPES")); err == nil {
+		scrapes = v
+	} else if raceEnabled {
+		t.Skip("10,000 scrapes under -race take minutes; `make test` runs this without it")
+	}
+	dir := "../fixtures/healthy"
+	kc, err := New(Options{
+		Host:     kmod.NewHost(kmod.Paths{Proc: dir + "/proc", Sys: dir + "/sys", Root: dir + "/root"}),
+		ProcPath: dir + "/proc",
+		Requirements: func() Requirements {
+			return Requirements{Modules: []Requirement{{Name: "nf_conntrack", Source: "default"}}, IncludeBoot: true, Rulesets: kmod.DefaultRulesets}
+		},
+	}, log.NewNopLogger(), Names()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(kc)
+	gather := func(n int) {
+		for i := 0; i < n; i++ {
+			if _, err := reg.Gather(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	live := func() (int, uint64) {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return runtime.NumGoroutine(), m.HeapAlloc
+	}
+	warm := scrapes / 10
+	gather(warm)
+	g0, h0 := live()
+	gather(scrapes - warm)
+	g1, h1 := live()
+	if g1 > g0 {
+		t.Errorf("goroutines grew from %d to %d over %d scrapes", g0, g1, scrapes-warm)
+	}
+	if h1 > h0+1<<20 {
+		t.Errorf("live heap grew from %d to %d bytes over %d scrapes", h0, h1, scrapes-warm)
+	}
+	t.Logf("%d scrapes: goroutines %d -> %d, live heap %d -> %d bytes", scrapes, g0, g1, h0, h1)
+}
