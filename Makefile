@@ -46,9 +46,10 @@ lint:
 unit:
 	$(GO) test -race -count=1 -skip '^TestOracle' ./...
 
-## growth: 10,000 scrapes without the race detector; goroutines and heap must not grow
+## growth: without the race detector, 10,000 in-process scrapes (goroutines and
+## heap must not grow) and 20,000 HTTP scrapes from 20 clients (no errors)
 growth:
-	$(GO) test -count=1 -run '^TestNoGrowth$$' ./collector
+	$(GO) test -count=1 -run '^(TestNoGrowth|TestLoad)$$' ./collector .
 
 ## oracle: compare the model with kmod's own tools on the real trees
 oracle:

@@ -97,6 +97,9 @@ func run(args []string) int {
 	}
 
 	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
+	if os.Geteuid() == 0 {
+		level.Warn(logger).Log("msg", "running as root: kmod_exporter needs no privileges; run it as an unprivileged user (root only adds the x_tables match and target checks)")
+	}
 	describeHost(logger, host)
 	var current atomic.Pointer[collector.Requirements]
 	current.Store(&reqs)

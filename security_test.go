@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// TestNoCommandExecution: the exporter must never run a command, so nothing
+// that can start a process may even be linked into it.
+func TestNoCommandExecution(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	must(t, err)
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == "os/exec" {
+			t.Error("os/exec is a dependency of the exporter")
+		}
+	}
+	syms, err := exec.Command("go", "tool", "nm", binary).Output()
+	must(t, err)
+	if m := regexp.MustCompile(`(?m) (os/exec\.\S+|syscall\.(Exec|ForkExec|forkExec|StartProcess)\b|os\.StartProcess)`).FindAllString(string(syms), 5); m != nil {
+		t.Errorf("process-starting code linked into the binary: %q", m)
+	}
+}
+
+// selfSigned writes a certificate and key for 127.0.0.1.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kmod_exporter test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	must(t, err)
+	kder, err := x509.MarshalECPrivateKey(key)
+	must(t, err)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	must(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	must(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600))
+	cert, err := x509.ParseCertificate(der)
+	must(t, err)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// TestTLSAndBasicAuth runs the exporter with an exporter-toolkit web
+// configuration: TLS 1.2 or later only, and basic auth.
+func TestTLSAndBasicAuth(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	must(t, err)
+	webConfig := filepath.Join(dir, "web.yml")
+	must(t, os.WriteFile(webConfig, []byte(fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\n  min_version: TLS12\nbasic_auth_users:\n  prometheus: %s\n", certFile, keyFile, hash)), 0o600))
+
+	addr := freePort(t)
+	cmd := exec.Command(binary, append(scenarioArgs("healthy"), "--web.listen-address="+addr, "--web.config.file="+webConfig)...)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	must(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+	client := func(minV, maxV uint16) *http.Client {
+		return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: minV, MaxVersion: maxV}}}
+	}
+	get := func(c *http.Client, user, pass string) (int, error) {
+		req, _ := http.NewRequest("GET", "https://"+addr+"/metrics", nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	modern := client(tls.VersionTLS12, tls.VersionTLS13)
+	var code int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if code, err = get(modern, "", ""); err == nil {
+			break
+		}
+	}
+	if code != http.StatusUnauthorized {
+		t.Fatalf("without credentials: %d %v\n%s", code, err, logs)
+	}
+	if code, err := get(modern, "prometheus", "wrong"); code != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d %v", code, err)
+	}
+	if code, err := get(modern, "prometheus", "s3cret"); code != http.StatusOK {
+		t.Errorf("with credentials: %d %v", code, err)
+	}
+	if _, err := get(client(tls.VersionTLS10, tls.VersionTLS11), "prometheus", "s3cret"); err == nil {
+		t.Error("a TLS 1.1 client was served")
+	}
+	if resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + addr + "/metrics"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Error("served metrics over plain HTTP")
+		}
+	}
+}
+
+// TestLoad sends 20,000 scrapes from 20 concurrent clients: no errors, and
+// the exporter's goroutines come back to where they were.
+func TestLoad(t *testing.T) {
+	scrapes, clients := 20000, 20
+	if raceEnabled {
+		scrapes = 2000 // the race detector slows the exporter's clients, not the exporter
+	}
+	var args []string
+	for _, a := range scenarioArgs("healthy") {
+		if a != "--web.disable-exporter-metrics" { // go_goroutines is what this test watches
+			args = append(args, a)
+		}
+	}
+	e := startExporter(t, append(args, "--web.max-requests=0")...)
+	goroutines := func() int {
+		body := e.scrape(t)
+		m := regexp.MustCompile(`(?m)^go_goroutines (\d+)`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("no go_goroutines")
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	before := goroutines()
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		errs      int
+		wg        sync.WaitGroup
+	)
+	transport := &http.Transport{MaxIdleConnsPerHost: clients}
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	work := make(chan struct{}, scrapes)
+	for i := 0; i < scrapes; i++ {
+		work <- struct{}{}
+	}
+	close(work)
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range work {
+				start := time.Now()
+				resp, err := client.Get("http://" + e.addr + "/metrics")
+				ok := err == nil && resp.StatusCode == 200
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				mu.Lock()
+				latencies = append(latencies, time.Since(start))
+				if !ok {
+					errs++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	transport.CloseIdleConnections()
+	if errs > 0 {
+		t.Errorf("%d of %d scrapes failed", errs, scrapes)
+	}
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	t.Logf("%d scrapes, %d clients: p50 %v, p99 %v", scrapes, clients, latencies[len(latencies)/2], latencies[len(latencies)*99/100])
+	var after int
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if after = goroutines(); after <= before {
+			break
+		}
+	}
+	if after > before {
+		t.Errorf("goroutines %d before the load, %d after", before, after)
+	}
+}
+
+// TestMaxRequests: beyond --web.max-requests concurrent scrapes, the
+// exporter answers 503 at once instead of queueing.
+func TestMaxRequests(t *testing.T) {
+	e := startExporter(t, append(scenarioArgs("healthy"), "--web.max-requests=1")...)
+	var (
+		mu    sync.Mutex
+		codes = map[int]int{}
+		wg    sync.WaitGroup
+	)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Get("http://" + e.addr + "/metrics")
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				codes[-1]++
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes[resp.StatusCode]++
+		}()
+	}
+	wg.Wait()
+	if codes[200] == 0 || codes[503] == 0 || codes[200]+codes[503] != 40 {
+		t.Errorf("status codes %v: want some 200 and some 503, nothing else", codes)
+	}
+}
+
+// TestWarnsAsRoot: the exporter needs no privileges and says so when it
+// has them.
+func TestWarnsAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("not running as root")
+	}
+	e := startExporter(t, scenarioArgs("healthy")...)
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if bytes.Contains([]byte(e.logs.String()), []byte("running as root")) {
+			return
+		}
+	}
+	t.Errorf("no warning about running as root:\n%s", e.logs)
+}
