@@ -18,7 +18,7 @@ export STATICCHECK_VERSION
 RUNBOOK_BASE        ?= https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 DEFAULT_RUNBOOK_BASE := https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 
-.PHONY: all build test deps testdata lint unit oracle growth bench fuzz-short fixtures update-golden run-fixture alerts dashboards kubernetes tools docker clean
+.PHONY: all build test deps testdata lint unit oracle growth bench fuzz fuzz-short fixtures update-golden run-fixture alerts dashboards kubernetes tools docker clean
 
 all: build
 
@@ -67,6 +67,17 @@ fuzz-short:
 ## bench: the scrape benchmarks recorded in docs/benchmarks.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 200x -count 3 ./collector
+
+## fuzz: every fuzz target for FUZZ_LONG each (10 minutes by default); results
+## go to .build/fuzz.log, crashers to kmod/testdata/fuzz/ (commit them)
+FUZZ_LONG ?= 10m
+fuzz:
+	@mkdir -p .build; : > .build/fuzz.log
+	@for t in $$(grep -ho '^func Fuzz[A-Za-z0-9]*' kmod/*_test.go | cut -d' ' -f2); do \
+	  echo "fuzz $$t for $(FUZZ_LONG)" | tee -a .build/fuzz.log; \
+	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_LONG) -parallel $(FUZZ_PARALLEL) ./kmod 2>&1 | tail -3 | tee -a .build/fuzz.log || exit 1; \
+	done
+FUZZ_PARALLEL ?= 2
 
 ## fixtures: rewrite fixtures/<scenario>/ trees from fixtures/scenarios.go
 fixtures:
