@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/go-kit/log"
@@ -18,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
@@ -41,6 +41,7 @@ type options struct {
 	metricsPath, procPath, sysPath, rootPath, configFile, outputFile string
 	modules                                                          []string
 	maxRequests                                                      int
+	timeoutOffset                                                    time.Duration
 	noExporterMetrics, configCheck                                   bool
 	checkFormat, checkColor                                          string
 	web                                                              *web.FlagConfig
@@ -54,6 +55,7 @@ func run(args []string) int {
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.metricsPath)
 	app.Flag("web.max-requests", "Maximum number of parallel scrape requests; 0 disables the limit.").Default("40").IntVar(&o.maxRequests)
 	app.Flag("web.disable-exporter-metrics", "Exclude the exporter's own go_* and process_* metrics.").BoolVar(&o.noExporterMetrics)
+	app.Flag("web.scrape-timeout-offset", "Subtracted from Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds): collectors still running then are reported failed, and the rest is served.").Default("500ms").DurationVar(&o.timeoutOffset)
 	app.Flag("path.procfs", "The host's procfs mount point.").Default("/proc").StringVar(&o.procPath)
 	app.Flag("path.sysfs", "The host's sysfs mount point.").Default("/sys").StringVar(&o.sysPath)
 	app.Flag("path.rootfs", "The host's root filesystem mount point (for /lib/modules and /etc).").Default("/").StringVar(&o.rootPath)
@@ -109,8 +111,9 @@ func run(args []string) int {
 		return 2
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(kc, versioncollector.NewCollector(exporterName))
+	reg.MustRegister(versioncollector.NewCollector(exporterName))
 	if o.outputFile != "" {
+		reg.MustRegister(kc)
 		if err := writeTextfile(reg, o.outputFile); err != nil {
 			level.Error(logger).Log("msg", "cannot write the metrics file", "path", o.outputFile, "err", err)
 			return 1
@@ -136,11 +139,7 @@ func run(args []string) int {
 	}()
 
 	mux := http.NewServeMux()
-	mux.Handle(o.metricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:            stdLogger{logger},
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: o.maxRequests,
-	}))
+	mux.Handle(o.metricsPath, metricsHandler(reg, kc, o.maxRequests, o.timeoutOffset, logger))
 	mux.Handle("/-/reload", reload)
 	if o.metricsPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{

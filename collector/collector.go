@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -106,28 +105,84 @@ func New(opts Options, logger log.Logger, names ...string) (*KmodCollector, erro
 	return kc, nil
 }
 
+// NewFromCollectors runs the given collectors (by name) instead of the
+// registered ones: for programs that embed the exporter's framework.
+func NewFromCollectors(collectors map[string]Collector, logger log.Logger) *KmodCollector {
+	return &KmodCollector{collectors: collectors, logger: logger}
+}
+
 // Describe sends nothing: which series exist depends on the host at scrape
 // time, so this is an unchecked collector and the registry checks each
 // scrape's metrics for consistency instead.
 func (kc *KmodCollector) Describe(chan<- *prometheus.Desc) {}
 
-// Collect runs every collector concurrently.
+// Collect runs every collector concurrently and waits for all of them.
 func (kc *KmodCollector) Collect(ch chan<- prometheus.Metric) {
-	var wg sync.WaitGroup
-	for name, c := range kc.collectors {
-		wg.Add(1)
-		go func(name string, c Collector) {
-			defer wg.Done()
-			kc.run(name, c, ch)
-		}(name, c)
-	}
-	wg.Wait()
+	kc.CollectWithin(ch, time.Time{})
 }
 
-func (kc *KmodCollector) run(name string, c Collector, ch chan<- prometheus.Metric) {
+// result is what one collector produced.
+type result struct {
+	name     string
+	metrics  []prometheus.Metric
+	err      error
+	duration time.Duration
+}
+
+// CollectWithin runs every collector concurrently and sends what those that
+// finish by the deadline produced (no deadline: wait for all). A collector
+// still running at the deadline is reported with success 0 and logged by
+// name; whatever it produces later is dropped, never sent after the scrape.
+func (kc *KmodCollector) CollectWithin(ch chan<- prometheus.Metric, deadline time.Time) {
 	begin := time.Now()
-	err := c.Update(ch)
-	duration := time.Since(begin)
+	results := make(chan result, len(kc.collectors))
+	for name, c := range kc.collectors {
+		go func(name string, c Collector) {
+			local := make(chan prometheus.Metric, 64)
+			var metrics []prometheus.Metric
+			drained := make(chan struct{})
+			go func() {
+				for m := range local {
+					metrics = append(metrics, m)
+				}
+				close(drained)
+			}()
+			start := time.Now()
+			err := c.Update(local)
+			close(local)
+			<-drained
+			results <- result{name, metrics, err, time.Since(start)}
+		}(name, c)
+	}
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		timer := time.NewTimer(time.Until(deadline))
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	pending := map[string]bool{}
+	for name := range kc.collectors {
+		pending[name] = true
+	}
+	for len(pending) > 0 {
+		select {
+		case r := <-results:
+			delete(pending, r.name)
+			for _, m := range r.metrics {
+				ch <- m
+			}
+			kc.report(ch, r.name, r.duration, r.err)
+		case <-timeout:
+			elapsed := time.Since(begin)
+			for name := range pending {
+				kc.report(ch, name, elapsed, fmt.Errorf("did not finish within the scrape timeout (%s)", elapsed.Round(time.Millisecond)))
+			}
+			return
+		}
+	}
+}
+
+func (kc *KmodCollector) report(ch chan<- prometheus.Metric, name string, duration time.Duration, err error) {
 	success := 1.0
 	if err != nil {
 		success = 0
@@ -138,6 +193,19 @@ func (kc *KmodCollector) run(name string, c Collector, ch chan<- prometheus.Metr
 	ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, duration.Seconds(), name)
 	ch <- prometheus.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, success, name)
 }
+
+// Within is the collector bounded by a deadline, for one scrape.
+func (kc *KmodCollector) Within(deadline time.Time) prometheus.Collector {
+	return within{kc, deadline}
+}
+
+type within struct {
+	kc       *KmodCollector
+	deadline time.Time
+}
+
+func (w within) Describe(chan<- *prometheus.Desc)    {}
+func (w within) Collect(ch chan<- prometheus.Metric) { w.kc.CollectWithin(ch, w.deadline) }
 
 // typedDesc pairs a description with its value type.
 type typedDesc struct {

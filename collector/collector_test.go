@@ -13,10 +13,15 @@ import (
 	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
 
+// fixtureHost reads a fixture scenario's tree.
+func fixtureHost(dir string) *kmod.Host {
+	return kmod.NewHost(kmod.Paths{Proc: filepath.Join(dir, "proc"), Sys: filepath.Join(dir, "sys"), Root: filepath.Join(dir, "root")})
+}
+
 func newForScenario(t *testing.T, dir string, reqs Requirements) *KmodCollector {
 	t.Helper()
 	kc, err := New(Options{
-		Host:         kmod.NewHost(kmod.Paths{Proc: filepath.Join(dir, "proc"), Sys: filepath.Join(dir, "sys"), Root: filepath.Join(dir, "root")}),
+		Host:         fixtureHost(dir),
 		ProcPath:     filepath.Join(dir, "proc"),
 		Requirements: func() Requirements { return reqs },
 	}, log.NewNopLogger(), "kernel", "memory", "modules")

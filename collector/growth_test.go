@@ -25,7 +25,7 @@ func TestNoGrowth(t *testing.T) {
 	}
 	dir := "../fixtures/healthy"
 	kc, err := New(Options{
-		Host:     kmod.NewHost(kmod.Paths{Proc: dir + "/proc", Sys: dir + "/sys", Root: dir + "/root"}),
+		Host:     fixtureHost(dir),
 		ProcPath: dir + "/proc",
 		Requirements: func() Requirements {
 			return Requirements{Modules: []Requirement{{Name: "nf_conntrack", Source: "default"}}, IncludeBoot: true, Rulesets: kmod.DefaultRulesets}

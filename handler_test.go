@@ -1,0 +1,53 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kmod-exporter/kmod_exporter/collector"
+)
+
+type blockingCollector struct{ release chan struct{} }
+
+func (b blockingCollector) Update(chan<- prometheus.Metric) error { <-b.release; return nil }
+
+type quickCollector struct{}
+
+func (quickCollector) Update(ch chan<- prometheus.Metric) error {
+	ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("kmod_test_quick", "A collector that answers at once.", nil, nil), prometheus.GaugeValue, 1)
+	return nil
+}
+
+// TestScrapeTimeoutHeader: Prometheus' scrape timeout, less the offset,
+// bounds the scrape; the slow collector is reported, the rest served.
+func TestScrapeTimeoutHeader(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	kc := collector.NewFromCollectors(map[string]collector.Collector{"slow": blockingCollector{release}, "quick": quickCollector{}}, log.NewNopLogger())
+	h := metricsHandler(prometheus.NewRegistry(), kc, 0, 500*time.Millisecond, log.NewNopLogger())
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.5")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	elapsed := time.Since(start)
+	if resp.StatusCode != 200 || elapsed < 900*time.Millisecond || elapsed > 1400*time.Millisecond {
+		t.Errorf("status %d after %v; want 200 after about 1 s (1.5 s less 0.5 s)", resp.StatusCode, elapsed)
+	}
+	for _, want := range []string{`kmod_scrape_collector_success{collector="slow"} 0`, `kmod_scrape_collector_success{collector="quick"} 1`, "kmod_test_quick 1"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+}
