@@ -15,9 +15,10 @@ import (
 )
 
 // MaxModuleSize bounds what is decompressed from one module file, so a
-// corrupt or hostile file cannot exhaust memory. The largest modules of a
-// distribution kernel are a few tens of MiB.
-const MaxModuleSize = 128 << 20
+// corrupt or hostile file (a decompression bomb) cannot exhaust memory: it
+// fits the 64 MiB a container is given. Netfilter modules are under 1 MiB
+// uncompressed; a required module larger than this is reported unreadable.
+const MaxModuleSize = 32 << 20
 
 // ModInfo is what a module file's .modinfo section says about it.
 type ModInfo struct {
