@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -107,34 +105,8 @@ func (w *webhook) byScenario() (map[string][]string, []webhookAlert) {
 // until it is ready; it is stopped when the test ends.
 func startServer(t *testing.T, name, bin string, args func(addr string) []string) string {
 	t.Helper()
-	addr := freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, args(addr)...)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + addr + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return addr
-			}
-		}
-		select {
-		case <-done:
-			t.Fatalf("%s exited:\n%s", name, logs)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	t.Fatalf("%s not ready:\n%s", name, logs)
-	return ""
+	addr, _, _ := startProcess(t, name, bin, args, "/-/ready")
+	return addr
 }
 
 // prometheusOnScenarios starts an exporter on every fixture scenario and a

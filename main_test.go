@@ -81,11 +81,23 @@ func (b *syncBuffer) String() string {
 
 func startExporter(t *testing.T, args ...string) *exporter {
 	t.Helper()
+	addr, logs, cmd := startProcess(t, "exporter", binary, func(addr string) []string {
+		return append([]string{"--web.listen-address=" + addr}, args...)
+	}, "/metrics")
+	return &exporter{addr: addr, logs: logs, cmd: cmd}
+}
+
+// startProcess starts a server on a loopback port it picks (trying again
+// if the port is taken meanwhile), waits until path answers 200, and stops
+// it when the test ends.
+func startProcess(t *testing.T, name, bin string, args func(addr string) []string, path string) (string, *syncBuffer, *exec.Cmd) {
+	t.Helper()
+	var logs *syncBuffer
 	for attempt := 0; attempt < 3; attempt++ {
 		addr := freePort(t)
 		ctx, cancel := context.WithCancel(context.Background())
-		cmd := exec.CommandContext(ctx, binary, append([]string{"--web.listen-address=" + addr}, args...)...)
-		logs := &syncBuffer{}
+		cmd := exec.CommandContext(ctx, bin, args(addr)...)
+		logs = &syncBuffer{}
 		cmd.Stdout, cmd.Stderr = logs, logs
 		if err := cmd.Start(); err != nil {
 			cancel()
@@ -94,26 +106,25 @@ func startExporter(t *testing.T, args ...string) *exporter {
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
 		stop := func() { cancel(); <-done }
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
+		exited := false
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && !exited; {
+			if resp, err := http.Get("http://" + addr + path); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					t.Cleanup(stop)
+					return addr, logs, cmd
+				}
+			}
 			select {
 			case <-done:
-				t.Logf("exporter exited early:\n%s", logs)
-				deadline = time.Time{}
-				continue
-			default:
+				exited = true
+			case <-time.After(20 * time.Millisecond):
 			}
-			if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
-				resp.Body.Close()
-				t.Cleanup(stop)
-				return &exporter{addr: addr, logs: logs, cmd: cmd}
-			}
-			time.Sleep(20 * time.Millisecond)
 		}
 		stop()
 	}
-	t.Fatal("exporter did not start")
-	return nil
+	t.Fatalf("%s did not start:\n%s", name, logs)
+	return "", nil, nil
 }
 
 func (e *exporter) scrape(t *testing.T) string {
