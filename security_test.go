@@ -211,11 +211,14 @@ func TestMaxRequests(t *testing.T) {
 		mu    sync.Mutex
 		codes = map[int]int{}
 		wg    sync.WaitGroup
+		start = make(chan struct{})
 	)
-	for i := 0; i < 40; i++ {
+	const requests = 100
+	for i := 0; i < requests; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-start // all at once, so that they overlap
 			resp, err := http.Get("http://" + e.addr + "/metrics")
 			mu.Lock()
 			defer mu.Unlock()
@@ -228,8 +231,9 @@ func TestMaxRequests(t *testing.T) {
 			codes[resp.StatusCode]++
 		}()
 	}
+	close(start)
 	wg.Wait()
-	if codes[200] == 0 || codes[503] == 0 || codes[200]+codes[503] != 40 {
+	if codes[200] == 0 || codes[503] == 0 || codes[200]+codes[503] != requests {
 		t.Errorf("status codes %v: want some 200 and some 503, nothing else", codes)
 	}
 }
