@@ -75,7 +75,7 @@ fuzz:
 	@mkdir -p .build; : > .build/fuzz.log
 	@for t in $$(grep -ho '^func Fuzz[A-Za-z0-9]*' kmod/*_test.go | cut -d' ' -f2); do \
 	  echo "fuzz $$t for $(FUZZ_LONG)" | tee -a .build/fuzz.log; \
-	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_LONG) -parallel $(FUZZ_PARALLEL) ./kmod 2>&1 | tail -3 | tee -a .build/fuzz.log || exit 1; \
+	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_LONG) -timeout 0 -parallel $(FUZZ_PARALLEL) ./kmod 2>&1 | tail -3 | tee -a .build/fuzz.log || exit 1; \
 	done
 FUZZ_PARALLEL ?= 2
 
