@@ -1,4 +1,5 @@
 # kmod_exporter. `make test` is the one command that runs every test.
+SHELL := /bin/bash
 GO                  ?= go
 GOBIN               ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK_VERSION ?= v0.8.2
@@ -73,7 +74,7 @@ bench:
 FUZZ_LONG ?= 10m
 fuzz:
 	@mkdir -p .build; : > .build/fuzz.log
-	@for t in $$(grep -ho '^func Fuzz[A-Za-z0-9]*' kmod/*_test.go | cut -d' ' -f2); do \
+	@set -o pipefail; for t in $$(grep -ho '^func Fuzz[A-Za-z0-9]*' kmod/*_test.go | cut -d' ' -f2); do \
 	  echo "fuzz $$t for $(FUZZ_LONG)" | tee -a .build/fuzz.log; \
 	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_LONG) -timeout 0 -parallel $(FUZZ_PARALLEL) ./kmod 2>&1 | tail -3 | tee -a .build/fuzz.log || exit 1; \
 	done
