@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -63,6 +66,18 @@ var hostileCases = []hostileCase{
 	{name: "1 MiB line in modprobe.d", damage: func(t *testing.T, h string) {
 		writeHostile(t, filepath.Join(h, "root/etc/modprobe.d/long.conf"), []byte("blacklist "+strings.Repeat("x", 1<<20)+"\nblacklist xt_set\n"))
 	}, extra: []string{`kmod_module_blacklisted{module="xt_set"} 1`}},
+	{name: "100 MiB modules-load.d file", damage: func(t *testing.T, h string) {
+		sparse(t, filepath.Join(h, "root/etc/modules-load.d/huge.conf"), 100<<20)
+	},
+		fail: []string{"modules"}, logged: "huge.conf"},
+	{name: "100 MiB modules.dep", damage: func(t *testing.T, h string) { sparse(t, filepath.Join(modDir(h), "modules.dep"), 100<<20) },
+		fail: []string{"modules"}, logged: "modules.dep"},
+	{name: "truncated .ko.zst", damage: func(t *testing.T, h string) {
+		p := filepath.Join(modDir(h), "kernel/net/netfilter/xt_recent.ko.zst")
+		data, err := os.ReadFile(p)
+		must(t, err)
+		writeHostile(t, p, data[:len(data)/2])
+	}, fail: []string{"modules"}, logged: "xt_recent.ko.zst"},
 	{name: "binary modules-load.d file", damage: func(t *testing.T, h string) {
 		writeHostile(t, filepath.Join(h, "root/etc/modules-load.d/junk.conf"), append(junk(4096), []byte("\n../../etc/passwd\nnul\x00name\n"+strings.Repeat("a", 10000)+"\n")...))
 	}, missing: []string{"etc/passwd"}},
@@ -145,9 +160,23 @@ func TestHostileInput(t *testing.T) {
 			e := startExporter(t, "--path.procfs="+filepath.Join(host, "proc"), "--path.sysfs="+filepath.Join(host, "sys"),
 				"--path.rootfs="+filepath.Join(host, "root"), "--web.disable-exporter-metrics")
 			checkHostile(t, tc, e.scrape(t), e.logs)
+			// Every file has a bound; the peak memory shows it held.
+			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.cmd.Process.Pid))
+			must(t, err)
+			if m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(status); m != nil {
+				if kb, _ := strconv.Atoi(string(m[1])); kb > maxHostileRSSKiB {
+					t.Errorf("peak memory %d KiB, more than %d", kb, maxHostileRSSKiB)
+				}
+			}
 		})
 	}
 }
+
+// maxHostileRSSKiB bounds the exporter's peak memory on hostile input: a
+// file larger than its bound is refused unread, the largest bound is 32 MiB
+// (a module, decompressed), and files in /proc (size 0) are read up to
+// 16 MiB.
+const maxHostileRSSKiB = 120 << 10
 
 // logged waits up to 5 s for a log line: the exporter's stderr reaches the
 // test through a pipe, after the scrape's response.

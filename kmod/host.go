@@ -16,7 +16,7 @@ import (
 // keep a hostile file from exhausting memory.
 const (
 	maxConfigFile = 4 << 20  // one modprobe.d or modules-load.d file
-	maxIndexFile  = 64 << 20 // modules.dep, modules.alias, /proc/modules
+	maxIndexFile  = 16 << 20 // modules.dep, modules.alias, /proc/modules (amd64's largest, modules.alias, is 1.3 MiB)
 	maxTreeFiles  = 200000   // files walked under /lib/modules/<release>
 )
 

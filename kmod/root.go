@@ -124,6 +124,11 @@ func readOpen(f *os.File, limit int64) ([]byte, fs.FileInfo, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fi, &fs.PathError{Op: "read", Path: real, Err: ErrNotRegular}
 	}
+	if fi.Size() > limit {
+		// Refused before reading: files in /proc report size 0 and are
+		// bounded by the read below instead.
+		return nil, fi, &fs.PathError{Op: "read", Path: real, Err: fmt.Errorf("%w (%d bytes, bound %d)", ErrTooLarge, fi.Size(), limit)}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fi, err
