@@ -20,6 +20,16 @@ type Alias struct {
 func ParseModulesAlias(data []byte) ([]Alias, error) {
 	var out []Alias
 	var firstErr error
+	// Tens of thousands of aliases name a few thousand modules: share the
+	// module strings.
+	modules := map[string]string{}
+	intern := func(s string) string {
+		if v, ok := modules[s]; ok {
+			return v
+		}
+		modules[s] = s
+		return s
+	}
 	eachLine(data, func(line []byte, num int) {
 		f := bytes.Fields(line)
 		if len(f) == 0 || f[0][0] == '#' {
@@ -31,7 +41,7 @@ func ParseModulesAlias(data []byte) ([]Alias, error) {
 			}
 			return
 		}
-		out = append(out, Alias{Pattern: Normalize(string(f[1])), Module: Normalize(string(f[2]))})
+		out = append(out, Alias{Pattern: Normalize(string(f[1])), Module: intern(Normalize(string(f[2])))})
 	})
 	return out, firstErr
 }

@@ -71,11 +71,12 @@ func ParseKernelConfig(data []byte) KernelConfig {
 const maxKernelConfig = 16 << 20
 
 // KernelConfig reads the running kernel's configuration from
-// /boot/config-<release> under the root or, failing that, /proc/config.gz.
+// /boot/config-<release> under the root or, failing that, /proc/config.gz,
+// keeping the symbols of the netfilter module table (see ConfigSymbol).
 // source is the host path read; a host with neither has ok=false.
 func (h *Host) KernelConfig(release string) (cfg KernelConfig, source string, ok bool, err error) {
 	boot := "/boot/config-" + release
-	cfg, ok, err = readCached(h, &h.kconfigCache, boot, maxKernelConfig, func(b []byte) (KernelConfig, error) { return ParseKernelConfig(b), nil })
+	cfg, ok, err = readCached(h, &h.kconfigCache, boot, maxKernelConfig, func(b []byte) (KernelConfig, error) { return netfilterSymbols(ParseKernelConfig(b)), nil })
 	if ok || err != nil {
 		return cfg, boot, ok, err
 	}
@@ -99,5 +100,17 @@ func (h *Host) KernelConfig(release string) (cfg KernelConfig, source string, ok
 	if len(data) > maxKernelConfig {
 		return nil, "", false, &fs.PathError{Op: "read", Path: gz, Err: ErrTooLarge}
 	}
-	return ParseKernelConfig(data), "/proc/config.gz", true, nil
+	return netfilterSymbols(ParseKernelConfig(data)), "/proc/config.gz", true, nil
+}
+
+// netfilterSymbols keeps the symbols of the module table: a distribution's
+// configuration has about 10,000, and only these are ever asked for.
+func netfilterSymbols(c KernelConfig) KernelConfig {
+	kept := make(KernelConfig, len(moduleSymbols))
+	for _, sym := range moduleSymbols {
+		if v, ok := c[sym]; ok {
+			kept[sym] = v
+		}
+	}
+	return kept
 }
