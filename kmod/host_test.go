@@ -393,3 +393,21 @@ func TestMoreCachesFollowFileChanges(t *testing.T) {
 		t.Errorf("after: %q %q %v", sym, version, needs)
 	}
 }
+
+// Where openat2 is missing, paths are resolved by hand; both ways must give
+// the same answers.
+func TestManualResolutionAgrees(t *testing.T) {
+	for _, scenario := range []string{"healthy", "release-mismatch", "missing-file"} {
+		withKernel, byHand := fixtureHost(scenario), fixtureHost(scenario)
+		byHand.root.fd = nil
+		a, err := withKernel.Snapshot()
+		must(t, err)
+		b, err := byHand.Snapshot()
+		must(t, err)
+		for _, m := range []string{"nf_conntrack", "xt_recent", "xt_set", "xt_conntrack"} {
+			if x, y := a.Module(m), b.Module(m); !reflect.DeepEqual(x.File, y.File) || x.OnDisk != y.OnDisk || x.FileRelease != y.FileRelease || x.DepsOK != y.DepsOK {
+				t.Errorf("%s/%s: openat2 %+v, by hand %+v", scenario, m, x, y)
+			}
+		}
+	}
+}

@@ -19,12 +19,12 @@ type memo struct {
 }
 
 // statHost stats a host path through the root, following links as the host
-// would. Directories are resolved once per snapshot; a final component that
-// is not a link is answered by its Lstat alone.
-func (s *Snapshot) statHost(hostPath string) (real string, fi fs.FileInfo, err error) {
+// would. With openat2 the kernel resolves it in one call; otherwise each
+// directory is resolved once per snapshot and a final component that is not
+// a link is answered by its Lstat alone.
+func (s *Snapshot) statHost(hostPath string) (fs.FileInfo, error) {
 	if s.host.root.fd != nil || s.host.root.dir == "/" {
-		fi, err = s.host.root.Stat(hostPath)
-		return filepath.Join(s.host.root.dir, hostPath), fi, err
+		return s.host.root.Stat(hostPath)
 	}
 	if s.memo.dirs == nil {
 		s.memo.dirs = map[string]string{}
@@ -32,19 +32,15 @@ func (s *Snapshot) statHost(hostPath string) (real string, fi fs.FileInfo, err e
 	dir, base := path.Split(path.Clean("/" + hostPath))
 	realDir, ok := s.memo.dirs[dir]
 	if !ok {
+		var err error
 		if realDir, err = s.host.root.Resolve(dir); err != nil {
-			return "", nil, err
+			return nil, err
 		}
 		s.memo.dirs[dir] = realDir
 	}
-	real = filepath.Join(realDir, base)
-	fi, err = os.Lstat(real)
+	fi, err := os.Lstat(filepath.Join(realDir, base))
 	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-		return real, fi, err
+		return fi, err
 	}
-	if real, err = s.host.root.Resolve(hostPath); err != nil {
-		return "", nil, err
-	}
-	fi, err = os.Stat(real)
-	return real, fi, err
+	return s.host.root.Stat(hostPath)
 }

@@ -346,7 +346,6 @@ func (s *Snapshot) bootModules() map[string]bool {
 // moduleFile is where a module's file was found.
 type moduleFile struct {
 	path    string // host path
-	real    string // path on this machine
 	info    fs.FileInfo
 	indexed bool // modules.dep names this path
 	modTime time.Time
@@ -376,8 +375,8 @@ func (s *Snapshot) findModuleFile(name string) (moduleFile, bool) {
 		if !path.IsAbs(p) {
 			p = path.Join(s.ModulesDir, p)
 		}
-		if real, fi, err := s.statHost(p); err == nil && fi.Mode().IsRegular() {
-			return moduleFile{path: p, real: real, info: fi, indexed: true, modTime: fi.ModTime()}, true
+		if fi, err := s.statHost(p); err == nil && fi.Mode().IsRegular() {
+			return moduleFile{path: p, info: fi, indexed: true, modTime: fi.ModTime()}, true
 		}
 	}
 	p, ok := s.treeIndex()[name]
@@ -385,8 +384,8 @@ func (s *Snapshot) findModuleFile(name string) (moduleFile, bool) {
 		return moduleFile{}, false
 	}
 	f := moduleFile{path: p}
-	if real, fi, err := s.statHost(p); err == nil {
-		f.real, f.info, f.modTime = real, fi, fi.ModTime()
+	if fi, err := s.statHost(p); err == nil {
+		f.info, f.modTime = fi, fi.ModTime()
 	}
 	return f, true
 }
