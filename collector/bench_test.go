@@ -174,3 +174,37 @@ func BenchmarkFloor(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkModel is the host model alone (snapshot, requirements, every
+// required module's answers), without building or gathering metrics: the
+// difference to BenchmarkScrapeWarm is client_golang's share.
+func BenchmarkModel(b *testing.B) {
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("6.1.0-56-amd64/required=%d", n), func(b *testing.B) {
+			h := newBenchHost(b, "6.1.0-56-amd64", n)
+			host := kmod.NewHost(kmod.Paths{Proc: h.proc, Sys: h.sys, Root: h.root})
+			var reqs []kmod.Requirement
+			for _, m := range h.required {
+				reqs = append(reqs, kmod.Requirement{Name: m, Source: "config"})
+			}
+			spec := kmod.RequirementSpec{Modules: reqs, Rulesets: kmod.DefaultRulesets}
+			run := func() {
+				s, err := host.Snapshot()
+				if err != nil {
+					b.Fatal(err)
+				}
+				required, _, _ := s.Required(spec, host.IptablesBackend())
+				for m := range required {
+					s.Module(m)
+				}
+				s.Done()
+			}
+			run()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				run()
+			}
+		})
+	}
+}
