@@ -5,6 +5,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // fileID identifies one version of a file: a parsed result is reused only
@@ -20,10 +22,11 @@ type fileID struct {
 
 func identify(fi fs.FileInfo) fileID {
 	id := fileID{size: fi.Size(), mtime: fi.ModTime()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		id.ctime = st.Ctim
-		id.ino = st.Ino
-		id.dev = st.Dev
+	switch st := fi.Sys().(type) {
+	case *syscall.Stat_t:
+		id.ctime, id.ino, id.dev = st.Ctim, st.Ino, st.Dev
+	case *unix.Stat_t:
+		id.ctime, id.ino, id.dev = syscall.Timespec(st.Ctim), st.Ino, st.Dev
 	}
 	return id
 }

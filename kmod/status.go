@@ -473,6 +473,7 @@ func (s *Snapshot) TreeErr() error { return s.treeErr }
 // are dropped, so the cache follows the set of required modules.
 func (s *Snapshot) Done() {
 	s.host.modinfoCache.retain(s.readModules)
+	s.memo.closeDirs()
 }
 
 // modInfo reads a module file's .modinfo, cached while the file is unchanged.
