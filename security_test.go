@@ -22,10 +22,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 )
 
 // TestNoCommandExecution: the exporter must never run a command, so nothing
@@ -251,4 +254,74 @@ func TestWarnsAsRoot(t *testing.T) {
 		}
 	}
 	t.Errorf("no warning about running as root:\n%s", e.logs)
+}
+
+// writeCalls are the system calls that create, change or remove files.
+var writeCalls = regexp.MustCompile(`O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|\b(creat|mkdir|mkdirat|unlink|unlinkat|rename|renameat|renameat2|truncate|ftruncate|chmod|fchmodat|symlink|symlinkat|link|linkat)\(`)
+
+// traceWrites runs the exporter under strace and returns the lines of every
+// call that could write a file.
+func traceWrites(t *testing.T, args []string, during func(addr string)) []string {
+	t.Helper()
+	strace := testenv.Tool(t, "strace")
+	log := filepath.Join(t.TempDir(), "trace")
+	addr := freePort(t)
+	cmd := exec.Command(strace, append([]string{"-f", "-qq", "-o", log, "-e",
+		"trace=open,openat,openat2,creat,mkdir,mkdirat,unlink,unlinkat,rename,renameat,renameat2,truncate,ftruncate,chmod,fchmodat,symlink,symlinkat,link,linkat",
+		binary, "--web.listen-address=" + addr}, args...)...)
+	must(t, cmd.Start())
+	if during != nil {
+		during(addr)
+		// Stop the traced exporter, not strace (which would detach and
+		// leave it running); strace ends with it.
+		children, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		must(t, err)
+		for _, pid := range strings.Fields(string(children)) {
+			if n, err := strconv.Atoi(pid); err == nil {
+				syscall.Kill(n, syscall.SIGTERM)
+			}
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the traced exporter did not stop")
+	}
+	data, err := os.ReadFile(log)
+	must(t, err)
+	var writes []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if writeCalls.MatchString(l) {
+			writes = append(writes, l)
+		}
+	}
+	return writes
+}
+
+// TestNoWrites: serving scrapes writes nothing at all, and --output.file
+// writes only its own file (through a temporary file beside it).
+func TestNoWrites(t *testing.T) {
+	writes := traceWrites(t, scenarioArgs("blacklisted"), func(addr string) {
+		for i := 0; i < 3; i++ {
+			if scrapeWhenUp(addr) == "" {
+				t.Error("no scrape")
+			}
+		}
+	})
+	if len(writes) > 0 {
+		t.Errorf("serving scrapes wrote: %q", writes)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "kmod.prom")
+	for _, w := range traceWrites(t, append(scenarioArgs("blacklisted"), "--output.file="+out), nil) {
+		if !strings.Contains(w, dir+"/") {
+			t.Errorf("--output.file wrote outside %s: %s", dir, w)
+		}
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Error(err)
+	}
 }
