@@ -164,6 +164,9 @@ func TestConfigCheck(t *testing.T) {
 	if out, code := runBinary(t, "--config.file="+good, "--config.check"); code != 0 || !strings.Contains(out, "2 modules, 0 rulesets") {
 		t.Errorf("valid config: exit %d, %q", code, out)
 	}
+	if out, code := runBinary(t, "--config.file=examples/config.yml", "--config.check"); code != 0 || !strings.Contains(out, "3 modules, 3 rulesets") {
+		t.Errorf("examples/config.yml: exit %d, %q", code, out)
+	}
 	if _, code := runBinary(t, "--config.file="+bad, "--config.check"); code != 1 {
 		t.Errorf("invalid config: exit %d, want 1", code)
 	}
