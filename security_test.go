@@ -144,16 +144,18 @@ func TestLoad(t *testing.T) {
 		}
 	}
 	e := startExporter(t, append(args, "--web.max-requests=0")...)
-	goroutines := func() int {
+	gauge := func(name string) float64 {
 		body := e.scrape(t)
-		m := regexp.MustCompile(`(?m)^go_goroutines (\d+)`).FindStringSubmatch(body)
+		m := regexp.MustCompile(`(?m)^` + name + ` (\S+)`).FindStringSubmatch(body)
 		if m == nil {
-			t.Fatal("no go_goroutines")
+			t.Fatalf("no %s", name)
 		}
-		n, _ := strconv.Atoi(m[1])
-		return n
+		v, _ := strconv.ParseFloat(m[1], 64)
+		return v
 	}
+	goroutines := func() int { return int(gauge("go_goroutines")) }
 	before := goroutines()
+	heapBefore := gauge("go_memstats_heap_inuse_bytes")
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
@@ -204,6 +206,18 @@ func TestLoad(t *testing.T) {
 	if after > before {
 		t.Errorf("goroutines %d before the load, %d after", before, after)
 	}
+	// The heap in use settles back once the load stops: allow what one
+	// more GC cycle may not have reclaimed yet.
+	var heapAfter float64
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if heapAfter = gauge("go_memstats_heap_inuse_bytes"); heapAfter <= 2*heapBefore+8<<20 {
+			break
+		}
+	}
+	if heapAfter > 2*heapBefore+8<<20 {
+		t.Errorf("heap in use %.0f bytes before the load, %.0f after", heapBefore, heapAfter)
+	}
+	t.Logf("heap in use: %.1f MiB before, %.1f MiB after", heapBefore/(1<<20), heapAfter/(1<<20))
 }
 
 // TestMaxRequests: beyond --web.max-requests concurrent scrapes, the
