@@ -1,14 +1,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/kmod-exporter/kmod_exporter/collector"
 )
@@ -43,8 +46,38 @@ func metricsHandler(static prometheus.Gatherer, kc *collector.KmodCollector, max
 			budget := max(time.Duration(secs*float64(time.Second))-offset, minScrapeBudget)
 			deadline = time.Now().Add(budget)
 		}
-		scrape := prometheus.NewRegistry()
-		scrape.MustRegister(kc.Within(deadline))
-		promhttp.HandlerFor(prometheus.Gatherers{static, scrape}, opts).ServeHTTP(w, r)
+		promhttp.HandlerFor(merged{static, kc.Within(deadline)}, opts).ServeHTTP(w, r)
 	})
+}
+
+// merged serves the static families and one scrape's collector families,
+// each list sorted by name. Their names never meet (the static ones are
+// kmod_exporter_*, go_*, process_* and promhttp_*), so the lists are merged
+// in order without prometheus.Gatherers' per-series checks, which would
+// cost as much as the scrape itself; should a name meet, Gatherers merges
+// and checks them.
+type merged struct{ static, scrape prometheus.Gatherer }
+
+func (m merged) Gather() ([]*dto.MetricFamily, error) {
+	a, errA := m.static.Gather()
+	b, errB := m.scrape.Gather()
+	out := make([]*dto.MetricFamily, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch strings.Compare(a[i].GetName(), b[j].GetName()) {
+		case -1:
+			out = append(out, a[i])
+			i++
+		case 1:
+			out = append(out, b[j])
+			j++
+		default:
+			fixed := func(f []*dto.MetricFamily, err error) prometheus.Gatherer {
+				return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return f, err })
+			}
+			return prometheus.Gatherers{fixed(a, errA), fixed(b, errB)}.Gather()
+		}
+	}
+	out = append(append(out, a[i:]...), b[j:]...)
+	return out, errors.Join(errA, errB)
 }

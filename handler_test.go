@@ -12,16 +12,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kmod-exporter/kmod_exporter/collector"
+	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
 
 type blockingCollector struct{ release chan struct{} }
 
-func (b blockingCollector) Update(chan<- prometheus.Metric) error { <-b.release; return nil }
+func (b blockingCollector) Update(*kmod.View, *collector.Sink) error { <-b.release; return nil }
 
 type quickCollector struct{}
 
-func (quickCollector) Update(ch chan<- prometheus.Metric) error {
-	ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("kmod_test_quick", "A collector that answers at once.", nil, nil), prometheus.GaugeValue, 1)
+var quickDesc = collector.NewDesc("kmod_test_quick", "A collector that answers at once.")
+
+func (quickCollector) Update(_ *kmod.View, out *collector.Sink) error {
+	out.Add(quickDesc, 1)
 	return nil
 }
 
@@ -30,7 +33,7 @@ func (quickCollector) Update(ch chan<- prometheus.Metric) error {
 func TestScrapeTimeoutHeader(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
-	kc := collector.NewFromCollectors(map[string]collector.Collector{"slow": blockingCollector{release}, "quick": quickCollector{}}, log.NewNopLogger())
+	kc := collector.NewFromCollectors(nil, map[string]collector.Collector{"slow": blockingCollector{release}, "quick": quickCollector{}}, log.NewNopLogger())
 	h := metricsHandler(prometheus.NewRegistry(), kc, 0, 500*time.Millisecond, log.NewNopLogger())
 	srv := httptest.NewServer(h)
 	defer srv.Close()

@@ -113,8 +113,7 @@ func run(args []string) int {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector(exporterName))
 	if o.outputFile != "" {
-		reg.MustRegister(kc)
-		if err := writeTextfile(reg, o.outputFile); err != nil {
+		if err := writeTextfile(merged{reg, kc}, o.outputFile); err != nil {
 			level.Error(logger).Log("msg", "cannot write the metrics file", "path", o.outputFile, "err", err)
 			return 1
 		}

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 	"github.com/kmod-exporter/kmod_exporter/kmod"
@@ -76,11 +78,22 @@ func TestFilesChangingMidScrape(t *testing.T) {
 		scrapers.Add(1)
 		go func() {
 			defer scrapers.Done()
+			// Half scrape as the exporter does (Gather, sharing the families
+			// it built last time), half through a registry (Collect).
+			gather := reg.Gather
+			if g%2 == 0 {
+				gather = kc.Gather
+			}
 			for i := 0; i < 50; i++ {
-				families, err := reg.Gather()
+				families, err := gather()
 				if err != nil {
 					t.Errorf("gather: %v", err)
 					return
+				}
+				for _, f := range families {
+					if _, err := expfmt.MetricFamilyToText(io.Discard, f); err != nil {
+						t.Errorf("encode: %v", err)
+					}
 				}
 				seen := map[string]bool{}
 				for _, f := range families {

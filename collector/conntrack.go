@@ -2,7 +2,6 @@ package collector
 
 import (
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
@@ -17,7 +16,7 @@ var (
 	conntrackLimit = newDesc("conntrack", "entries_limit",
 		"Size of the conntrack table (nf_conntrack_max): when it is full, new connections are dropped.")
 	conntrackStats = []struct {
-		desc typedDesc
+		desc *Desc
 		get  func(kmod.Conntrack) uint64
 	}{
 		{counter("found", "Lookups that found an existing connection."), func(c kmod.Conntrack) uint64 { return c.Stats.Found }},
@@ -31,22 +30,21 @@ var (
 	}
 )
 
-func counter(name, help string) typedDesc {
-	return typedDesc{prometheus.NewDesc(prometheus.BuildFQName(namespace, "conntrack", "stat_"+name+"_total"),
-		help+" Summed over CPUs, from /proc/net/stat/nf_conntrack.", nil, nil), prometheus.CounterValue}
+func counter(name, help string) *Desc {
+	return newCounterDesc("conntrack", "stat_"+name+"_total", help+" Summed over CPUs, from /proc/net/stat/nf_conntrack.")
 }
 
 type conntrackCollector struct{ proc string }
 
-func (c *conntrackCollector) Update(ch chan<- prometheus.Metric) error {
+func (c *conntrackCollector) Update(host *kmod.View, out *Sink) error {
 	ct, err := kmod.ReadConntrack(c.proc)
 	if ct.Available {
-		ch <- conntrackEntries.metric(float64(ct.Entries))
-		ch <- conntrackLimit.metric(float64(ct.Limit))
+		out.Add(conntrackEntries, float64(ct.Entries))
+		out.Add(conntrackLimit, float64(ct.Limit))
 	}
 	if ct.HasStats {
 		for _, s := range conntrackStats {
-			ch <- s.desc.metric(float64(s.get(ct)))
+			out.Add(s.desc, float64(s.get(ct)))
 		}
 	}
 	return err

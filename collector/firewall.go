@@ -5,14 +5,13 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
 
 func init() {
 	registerCollector("firewall", true, func(o Options, l log.Logger) Collector {
-		return &firewallCollector{host: o.Host, proc: o.ProcPath, requirements: o.Requirements, logger: l}
+		return &firewallCollector{proc: o.ProcPath, requirements: o.Requirements, logger: l}
 	})
 }
 
@@ -30,33 +29,32 @@ var (
 )
 
 type firewallCollector struct {
-	host         *kmod.Host
 	proc         string
 	requirements func() Requirements
 	logger       log.Logger
 }
 
-func (c *firewallCollector) Update(ch chan<- prometheus.Metric) error {
+func (c *firewallCollector) Update(host *kmod.View, out *Sink) error {
 	var errs []error
 	for _, p := range c.requirements().Rulesets {
-		r, exists, err := c.host.ReadRuleset(p)
+		r, exists, err := host.ReadRuleset(p)
 		switch {
 		case err != nil:
 			errs = append(errs, err)
-			ch <- rulesetParseSuccess.metric(0, p)
+			out.Add(rulesetParseSuccess, 0, p)
 			continue
 		case !exists:
 			if explicitRuleset(p) {
 				level.Warn(c.logger).Log("msg", "configured ruleset file does not exist", "path", p)
-				ch <- rulesetParseSuccess.metric(0, p)
+				out.Add(rulesetParseSuccess, 0, p)
 			}
 			continue
 		}
 		for _, bad := range r.Invalid {
 			level.Warn(c.logger).Log("msg", "ruleset line not understood", "path", fmt.Sprintf("%s:%d", p, bad.Line), "reason", bad.Reason)
 		}
-		ch <- rulesetParseSuccess.metric(boolValue(len(r.Invalid) == 0), p)
-		ch <- rulesetInvalidLines.metric(float64(len(r.Invalid)), p)
+		out.Add(rulesetParseSuccess, boolValue(len(r.Invalid) == 0), p)
+		out.Add(rulesetInvalidLines, float64(len(r.Invalid)), p)
 	}
 	for _, family := range []string{"ipv4", "ipv6"} {
 		x, err := kmod.ReadXtables(c.proc, family)
@@ -64,18 +62,18 @@ func (c *firewallCollector) Update(ch chan<- prometheus.Metric) error {
 			errs = append(errs, err)
 			continue
 		}
-		ch <- xtablesAvailable.metric(boolValue(x.Available), family)
+		out.Add(xtablesAvailable, boolValue(x.Available), family)
 		if x.Available {
-			ch <- xtablesReadable.metric(boolValue(!x.Unreadable), family)
+			out.Add(xtablesReadable, boolValue(!x.Unreadable), family)
 		}
 	}
-	version, _, err := c.host.IptablesVersion()
+	version, _, err := host.Host().IptablesVersion()
 	if err != nil {
 		errs = append(errs, err)
 	}
-	backend := c.host.IptablesBackend()
+	backend := host.IptablesBackend()
 	if version != "" || backend != "" {
-		ch <- iptablesInfo.metric(1, version, backend)
+		out.Add(iptablesInfo, 1, version, backend)
 	}
 	if len(errs) > 0 {
 		return joinErrs(errs)

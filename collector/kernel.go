@@ -2,13 +2,12 @@ package collector
 
 import (
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
 
 func init() {
-	registerCollector("kernel", true, func(o Options, l log.Logger) Collector { return &kernelCollector{host: o.Host, logger: l} })
+	registerCollector("kernel", true, func(o Options, l log.Logger) Collector { return &kernelCollector{logger: l} })
 }
 
 var (
@@ -27,30 +26,29 @@ var (
 )
 
 type kernelCollector struct {
-	host   *kmod.Host
 	logger log.Logger
 }
 
-func (c *kernelCollector) Update(ch chan<- prometheus.Metric) error {
-	k, err := c.host.ReadKernel()
+func (c *kernelCollector) Update(host *kmod.View, out *Sink) error {
+	k, err := host.Kernel()
 	if err != nil {
 		return err
 	}
-	ch <- kernelInfo.metric(1, k.Release)
-	ch <- kernelModuleSupport.metric(boolValue(k.ModuleSupport))
-	ch <- kernelModulesDirPresent.metric(boolValue(k.ModulesDirPresent))
-	ch <- kernelModulesDepPresent.metric(boolValue(k.ModulesDepPresent))
-	_, _, haveConfig, err := c.host.KernelConfig(k.Release)
+	out.Add(kernelInfo, 1, k.Release)
+	out.Add(kernelModuleSupport, boolValue(k.ModuleSupport))
+	out.Add(kernelModulesDirPresent, boolValue(k.ModulesDirPresent))
+	out.Add(kernelModulesDepPresent, boolValue(k.ModulesDepPresent))
+	_, _, haveConfig, err := host.KernelConfig()
 	if err != nil {
 		return err
 	}
-	ch <- kernelConfigPresent.metric(boolValue(haveConfig))
+	out.Add(kernelConfigPresent, boolValue(haveConfig))
 	for _, t := range k.Trees {
 		running := "false"
 		if t == k.Release {
 			running = "true"
 		}
-		ch <- kernelModuleTreeInfo.metric(1, t, running)
+		out.Add(kernelModuleTreeInfo, 1, t, running)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
@@ -16,8 +15,8 @@ var (
 		"1 if the kernel reports memory pressure stall information (/proc/pressure/memory), 0 if PSI is off.")
 	memoryPressureRatio = newDesc("memory", "pressure_ratio",
 		"Share of time (0..1) in which some or all tasks stalled waiting for memory, averaged over the window.", "kind", "window")
-	memoryPressureStalled = typedDesc{prometheus.NewDesc(prometheus.BuildFQName(namespace, "memory", "pressure_stalled_seconds_total"),
-		"Total time tasks stalled waiting for memory, in seconds.", []string{"kind"}, nil), prometheus.CounterValue}
+	memoryPressureStalled = newCounterDesc("memory", "pressure_stalled_seconds_total",
+		"Total time tasks stalled waiting for memory, in seconds.", "kind")
 	memoryAvailableRatio = newDesc("memory", "available_ratio",
 		"MemAvailable / MemTotal from /proc/meminfo: the share of memory the kernel can give out without swapping.")
 )
@@ -27,24 +26,24 @@ type memoryCollector struct {
 	logger log.Logger
 }
 
-func (c *memoryCollector) Update(ch chan<- prometheus.Metric) error {
+func (c *memoryCollector) Update(host *kmod.View, out *Sink) error {
 	m, err := kmod.ReadMemory(c.proc)
-	ch <- memoryPressureSupported.metric(boolValue(m.PSISupported))
+	out.Add(memoryPressureSupported, boolValue(m.PSISupported))
 	if m.PSISupported {
-		c.pressure(ch, "some", m.Some)
+		c.pressure(out, "some", m.Some)
 		if m.HasFull {
-			c.pressure(ch, "full", m.Full)
+			c.pressure(out, "full", m.Full)
 		}
 	}
 	if m.HasAvailable {
-		ch <- memoryAvailableRatio.metric(m.AvailableRatio)
+		out.Add(memoryAvailableRatio, m.AvailableRatio)
 	}
 	return err
 }
 
-func (c *memoryCollector) pressure(ch chan<- prometheus.Metric, kind string, p kmod.Pressure) {
-	ch <- memoryPressureRatio.metric(p.Avg10/100, kind, "10s")
-	ch <- memoryPressureRatio.metric(p.Avg60/100, kind, "60s")
-	ch <- memoryPressureRatio.metric(p.Avg300/100, kind, "300s")
-	ch <- memoryPressureStalled.metric(float64(p.TotalMicroseconds)/1e6, kind)
+func (c *memoryCollector) pressure(out *Sink, kind string, p kmod.Pressure) {
+	out.Add(memoryPressureRatio, p.Avg10/100, kind, "10s")
+	out.Add(memoryPressureRatio, p.Avg60/100, kind, "60s")
+	out.Add(memoryPressureRatio, p.Avg300/100, kind, "300s")
+	out.Add(memoryPressureStalled, float64(p.TotalMicroseconds)/1e6, kind)
 }

@@ -7,14 +7,13 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
 
 func init() {
 	registerCollector("modules", true, func(o Options, l log.Logger) Collector {
-		return &modulesCollector{host: o.Host, proc: o.ProcPath, requirements: o.Requirements, logger: l}
+		return &modulesCollector{proc: o.ProcPath, requirements: o.Requirements, logger: l}
 	})
 }
 
@@ -60,7 +59,6 @@ var (
 )
 
 type modulesCollector struct {
-	host         *kmod.Host
 	proc         string
 	requirements func() Requirements
 	logger       log.Logger
@@ -68,10 +66,10 @@ type modulesCollector struct {
 
 // required resolves the configured requirements and reports whether the
 // kernel has registered the iptables extensions the rulesets use.
-func (c *modulesCollector) required(s *kmod.Snapshot, ch chan<- prometheus.Metric) (map[string][]string, []error) {
+func (c *modulesCollector) required(host *kmod.View, s *kmod.Snapshot, out *Sink) (map[string][]string, []error) {
 	var errs []error
 	req := c.requirements()
-	required, rulesets, invalid := s.Required(kmod.RequirementSpec(req), c.host.IptablesBackend())
+	required, rulesets, invalid := s.Required(kmod.RequirementSpec(req), host.IptablesBackend())
 	for _, b := range invalid {
 		level.Debug(c.logger).Log("msg", "ignoring boot entry that is not a module name", "path", b.Path, "line", b.Line)
 	}
@@ -100,17 +98,17 @@ func (c *modulesCollector) required(s *kmod.Snapshot, ch chan<- prometheus.Metri
 			reported[key] = true
 			module := s.ExtensionModule(r.Family, n.Name)
 			if n.Kind == "match" {
-				ch <- xtablesMatchRegistered.metric(boolValue(x.Matches[n.Name]), r.Family, n.Name, module)
+				out.Add(xtablesMatchRegistered, boolValue(x.Matches[n.Name]), r.Family, n.Name, module)
 			} else {
-				ch <- xtablesTargetRegistered.metric(boolValue(x.Targets[n.Name]), r.Family, n.Name, module)
+				out.Add(xtablesTargetRegistered, boolValue(x.Targets[n.Name]), r.Family, n.Name, module)
 			}
 		}
 	}
 	return required, errs
 }
 
-func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
-	s, err := c.host.Snapshot()
+func (c *modulesCollector) Update(host *kmod.View, out *Sink) error {
+	s, err := host.Snapshot()
 	if s == nil {
 		return err
 	}
@@ -128,11 +126,11 @@ func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
 	for _, sk := range s.Skipped {
 		level.Debug(c.logger).Log("msg", "skipped configuration entry", "entry", sk)
 	}
-	ch <- modprobeBadLines.metric(float64(len(s.BadLines)))
+	out.Add(modprobeBadLines, float64(len(s.BadLines)))
 
-	req, rerrs := c.required(s, ch)
+	req, rerrs := c.required(host, s, out)
 	errs = append(errs, rerrs...)
-	kconfig, _, haveConfig, err := c.host.KernelConfig(s.Release)
+	kconfig, _, haveConfig, err := host.KernelConfig()
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -144,41 +142,41 @@ func (c *modulesCollector) Update(ch chan<- prometheus.Metric) error {
 	sort.Strings(names)
 	for _, name := range names {
 		for _, src := range req[name] {
-			ch <- moduleRequired.metric(1, name, src)
+			out.Add(moduleRequired, 1, name, src)
 		}
 		st := s.Module(name)
 		if st.FileErr != nil {
 			errs = append(errs, st.FileErr)
 		}
-		ch <- moduleLoaded.metric(boolValue(st.Loaded), name)
-		ch <- moduleBuiltin.metric(boolValue(st.Builtin), name)
-		ch <- moduleBlacklisted.metric(boolValue(st.Blacklisted), name)
-		ch <- moduleDisabled.metric(boolValue(st.Disabled), name)
+		out.Add(moduleLoaded, boolValue(st.Loaded), name)
+		out.Add(moduleBuiltin, boolValue(st.Builtin), name)
+		out.Add(moduleBlacklisted, boolValue(st.Blacklisted), name)
+		out.Add(moduleDisabled, boolValue(st.Disabled), name)
 		for _, b := range uniqueBlocks(st.Blocks) {
-			ch <- moduleBlacklistInfo.metric(1, name, b.Path, strconv.Itoa(b.Line), b.Directive)
+			out.Add(moduleBlacklistInfo, 1, name, b.Path, strconv.Itoa(b.Line), b.Directive)
 		}
-		ch <- modulePresentOnDisk.metric(boolValue(st.OnDisk), name)
-		ch <- moduleReleaseMatch.metric(boolValue(st.ReleaseMatch), name)
+		out.Add(modulePresentOnDisk, boolValue(st.OnDisk), name)
+		out.Add(moduleReleaseMatch, boolValue(st.ReleaseMatch), name)
 		if st.OnDisk {
-			ch <- moduleFileInfo.metric(1, name, st.File, st.FileRelease)
+			out.Add(moduleFileInfo, 1, name, st.File, st.FileRelease)
 		}
-		ch <- moduleDepsSatisfied.metric(boolValue(st.DepsOK), name)
+		out.Add(moduleDepsSatisfied, boolValue(st.DepsOK), name)
 		// A loaded module's dependencies are loaded (the kernel linked it
 		// against them), so they are reported only while it is not.
 		if !st.Loaded {
 			for _, d := range st.Deps {
-				ch <- moduleDepLoaded.metric(boolValue(d.Loaded), name, d.Name)
-				ch <- moduleDepUsable.metric(boolValue(d.Usable), name, d.Name)
+				out.Add(moduleDepLoaded, boolValue(d.Loaded), name, d.Name)
+				out.Add(moduleDepUsable, boolValue(d.Usable), name, d.Name)
 			}
 		}
-		ch <- moduleDepmodStale.metric(boolValue(st.DepStale), name)
+		out.Add(moduleDepmodStale, boolValue(st.DepStale), name)
 		if sym, ok := kmod.ConfigSymbol(name); ok && haveConfig {
-			ch <- moduleKernelConfig.metric(1, name, sym, kconfig.Tristate(sym))
+			out.Add(moduleKernelConfig, 1, name, sym, kconfig.Tristate(sym))
 		}
 		for _, rel := range others {
-			ch <- modulePresentForRelease.metric(boolValue(s.PresentInRelease(name, rel)), name, rel)
+			out.Add(modulePresentForRelease, boolValue(s.PresentInRelease(name, rel)), name, rel)
 		}
-		ch <- moduleLoadOnBoot.metric(boolValue(st.LoadOnBoot), name)
+		out.Add(moduleLoadOnBoot, boolValue(st.LoadOnBoot), name)
 	}
 	if err := s.TreeErr(); err != nil {
 		errs = append(errs, err)

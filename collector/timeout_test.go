@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
 
 // slowCollector blocks until released, like a read from a hung filesystem.
 type slowCollector struct{ release chan struct{} }
 
-func (s slowCollector) Update(ch chan<- prometheus.Metric) error {
+func (s slowCollector) Update(*kmod.View, *Sink) error {
 	<-s.release
 	return errors.New("released")
 }
@@ -35,13 +36,12 @@ func TestCollectWithinDeadline(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	logs := &logBuffer{}
-	kc := &KmodCollector{logger: logs, collectors: map[string]Collector{
+	kc := NewFromCollectors(fixtureHost("../fixtures/healthy"), map[string]Collector{
 		"slow":   slowCollector{release},
-		"kernel": &kernelCollector{host: fixtureHost("../fixtures/healthy"), logger: log.NewNopLogger()},
-	}}
+		"kernel": &kernelCollector{logger: log.NewNopLogger()},
+	}, logs)
 	start := time.Now()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(kc.Within(time.Now().Add(200 * time.Millisecond)))
+	reg := kc.Within(time.Now().Add(200 * time.Millisecond))
 	want := `
 # HELP kmod_scrape_collector_success 1 if the collector read everything it needs from the host, 0 if part of it failed (the log says which file).
 # TYPE kmod_scrape_collector_success gauge

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // fileID identifies one version of a file: a parsed result is reused only
@@ -21,12 +19,12 @@ type fileID struct {
 }
 
 func identify(fi fs.FileInfo) fileID {
+	if si, ok := fi.(statInfo); ok {
+		return fileID{size: si.size, mtime: si.ModTime(), ctime: si.ctime, ino: si.ino, dev: si.dev}
+	}
 	id := fileID{size: fi.Size(), mtime: fi.ModTime()}
-	switch st := fi.Sys().(type) {
-	case *syscall.Stat_t:
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		id.ctime, id.ino, id.dev = st.Ctim, st.Ino, st.Dev
-	case *unix.Stat_t:
-		id.ctime, id.ino, id.dev = syscall.Timespec(st.Ctim), st.Ino, st.Dev
 	}
 	return id
 }

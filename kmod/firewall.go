@@ -147,7 +147,11 @@ const maxDpkgStatus = 64 << 20
 // dpkg status file, without running anything. ok is false on hosts without
 // dpkg (the RPM database is not read).
 func (h *Host) IptablesVersion() (version string, ok bool, err error) {
-	v, ok, err := readCached(h, &h.dpkgCache, "/var/lib/dpkg/status", maxDpkgStatus, func(b []byte) (string, error) {
+	return h.iptablesVersion(h.root)
+}
+
+func (h *Host) iptablesVersion(files fileReader) (version string, ok bool, err error) {
+	v, ok, err := readCached(h, files, &h.dpkgCache, "/var/lib/dpkg/status", maxDpkgStatus, func(b []byte) (string, error) {
 		return DpkgVersion(b, "iptables"), nil
 	})
 	return v, ok && v != "", err
@@ -158,8 +162,10 @@ func (h *Host) IptablesVersion() (version string, ok bool, err error) {
 // Debian alternatives link, else from the kernel: ip_tables' /proc files
 // mean legacy, nf_tables in /sys/module (loaded or built in) means
 // nf_tables. "" when unknown.
-func (h *Host) IptablesBackend() string {
-	if target, err := h.root.Readlink("/etc/alternatives/iptables"); err == nil {
+func (h *Host) IptablesBackend() string { return h.iptablesBackend(h.root) }
+
+func (h *Host) iptablesBackend(files fileReader) string {
+	if target, err := files.readlink("/etc/alternatives/iptables"); err == nil {
 		switch base := path.Base(target); {
 		case strings.Contains(base, "nft"):
 			return "nf_tables"

@@ -33,7 +33,7 @@ type Host struct {
 	proc, sys string
 	root      Root
 
-	depCache          fileCache[ModulesDep]
+	depCache          fileCache[*ModulesDep]
 	aliasCache        fileCache[*AliasIndex]
 	builtinCache      fileCache[map[string]bool]
 	builtinAliasCache fileCache[[]Alias]
@@ -41,6 +41,7 @@ type Host struct {
 	kconfigCache      fileCache[KernelConfig]
 	dpkgCache         fileCache[string]
 	rulesetCache      fileCache[Ruleset]
+	confCache         fileCache[confParse]
 }
 
 // NewHost returns a Host reading the filesystems at p.
@@ -74,7 +75,9 @@ type Kernel struct {
 }
 
 // ReadKernel reads the running release and the installed module trees.
-func (h *Host) ReadKernel() (Kernel, error) {
+func (h *Host) ReadKernel() (Kernel, error) { return h.readKernel(h.root) }
+
+func (h *Host) readKernel(files fileReader) (Kernel, error) {
 	var k Kernel
 	data, _, err := readRegular(filepath.Join(h.proc, "sys/kernel/osrelease"), 4096)
 	if err != nil {
@@ -92,10 +95,10 @@ func (h *Host) ReadKernel() (Kernel, error) {
 		return k, err
 	}
 	k.ModulesDir = path.Join("/lib/modules", k.Release)
-	if fi, err := h.root.Stat(k.ModulesDir); err == nil && fi.IsDir() {
+	if fi, err := files.stat(k.ModulesDir); err == nil && fi.IsDir() {
 		k.ModulesDirPresent = true
 	}
-	if fi, err := h.root.Stat(path.Join(k.ModulesDir, "modules.dep")); err == nil && fi.Mode().IsRegular() {
+	if fi, err := files.stat(path.Join(k.ModulesDir, "modules.dep")); err == nil && fi.Mode().IsRegular() {
 		k.ModulesDepPresent = true
 		k.ModulesDepModTime = fi.ModTime()
 	}
@@ -104,7 +107,7 @@ func (h *Host) ReadKernel() (Kernel, error) {
 		return k, err
 	}
 	for _, e := range entries {
-		if fi, err := h.root.Stat(path.Join("/lib/modules", e.Name())); err == nil && fi.IsDir() {
+		if fi, err := files.stat(path.Join("/lib/modules", e.Name())); err == nil && fi.IsDir() {
 			k.Trees = append(k.Trees, e.Name())
 		}
 	}
@@ -114,8 +117,8 @@ func (h *Host) ReadKernel() (Kernel, error) {
 // readCached reads and parses an index file under the root, reusing the last
 // parse while the file is unchanged. A missing file yields the zero value
 // and ok=false without error.
-func readCached[T any](h *Host, c *fileCache[T], hostPath string, limit int64, parse func([]byte) (T, error)) (v T, ok bool, err error) {
-	fi, err := h.root.Stat(hostPath)
+func readCached[T any](h *Host, files fileReader, c *fileCache[T], hostPath string, limit int64, parse func([]byte) (T, error)) (v T, ok bool, err error) {
+	fi, err := files.stat(hostPath)
 	if err != nil {
 		if NotApplicable(err) {
 			return v, false, nil
@@ -145,7 +148,9 @@ type Snapshot struct {
 	Loaded map[string]LoadedModule
 
 	host           *Host
-	dep            ModulesDep
+	view           *View
+	ownsView       bool
+	dep            *ModulesDep
 	builtin        map[string]bool
 	aliases        *AliasIndex
 	builtinAliases []Alias
@@ -167,7 +172,7 @@ type Snapshot struct {
 	// When the running release has no tree, names are resolved through the
 	// newest installed tree's index (aliases do not change between
 	// releases); nothing else of that tree counts for the running kernel.
-	fallbackNames   ModulesDep
+	fallbackNames   *ModulesDep
 	fallbackAliases *AliasIndex
 
 	memo memo
@@ -175,13 +180,24 @@ type Snapshot struct {
 
 // Snapshot reads the host. A non-nil error means part of the state could
 // not be read; the snapshot is still usable for the rest.
+// Done releases the view it made.
 func (h *Host) Snapshot() (*Snapshot, error) {
+	s, err := h.View().Snapshot()
+	if s != nil {
+		s.ownsView = true
+	}
+	return s, err
+}
+
+// Snapshot reads the host's module state, sharing the view's reads.
+func (v *View) Snapshot() (*Snapshot, error) {
+	h := v.host
 	var errs []error
-	k, err := h.ReadKernel()
+	k, err := v.Kernel()
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Kernel: k, host: h, Loaded: map[string]LoadedModule{}}
+	s := &Snapshot{Kernel: k, host: h, view: v, Loaded: map[string]LoadedModule{}}
 
 	if k.ModuleSupport {
 		data, _, err := readRegular(filepath.Join(h.proc, "modules"), maxIndexFile)
@@ -193,22 +209,22 @@ func (h *Host) Snapshot() (*Snapshot, error) {
 	}
 
 	dir := k.ModulesDir
-	if s.dep, _, err = readCached(h, &h.depCache, path.Join(dir, "modules.dep"), maxIndexFile, ParseModulesDep); err != nil {
+	if s.dep, _, err = readCached(h, v, &h.depCache, path.Join(dir, "modules.dep"), maxIndexFile, ParseModulesDep); err != nil {
 		errs = append(errs, err)
 	}
-	if s.builtin, _, err = readCached(h, &h.builtinCache, path.Join(dir, "modules.builtin"), maxIndexFile, func(b []byte) (map[string]bool, error) { return ParseModulesBuiltin(b), nil }); err != nil {
+	if s.builtin, _, err = readCached(h, v, &h.builtinCache, path.Join(dir, "modules.builtin"), maxIndexFile, func(b []byte) (map[string]bool, error) { return ParseModulesBuiltin(b), nil }); err != nil {
 		errs = append(errs, err)
 	}
-	if s.aliases, _, err = readCached(h, &h.aliasCache, path.Join(dir, "modules.alias"), maxIndexFile, parseAliasIndex); err != nil {
+	if s.aliases, _, err = readCached(h, v, &h.aliasCache, path.Join(dir, "modules.alias"), maxIndexFile, parseAliasIndex); err != nil {
 		errs = append(errs, err)
 	}
-	if s.builtinAliases, _, err = readCached(h, &h.builtinAliasCache, path.Join(dir, "modules.builtin.modinfo"), maxIndexFile, func(b []byte) ([]Alias, error) { return ParseBuiltinModinfo(b), nil }); err != nil {
+	if s.builtinAliases, _, err = readCached(h, v, &h.builtinAliasCache, path.Join(dir, "modules.builtin.modinfo"), maxIndexFile, func(b []byte) ([]Alias, error) { return ParseBuiltinModinfo(b), nil }); err != nil {
 		errs = append(errs, err)
 	}
 	if !k.ModulesDirPresent && len(k.Trees) > 0 {
 		other := path.Join("/lib/modules", k.Trees[len(k.Trees)-1])
-		s.fallbackNames, _, _ = readCached(h, &h.depCache, path.Join(other, "modules.dep"), maxIndexFile, ParseModulesDep)
-		s.fallbackAliases, _, _ = readCached(h, &h.aliasCache, path.Join(other, "modules.alias"), maxIndexFile, parseAliasIndex)
+		s.fallbackNames, _, _ = readCached(h, v, &h.depCache, path.Join(other, "modules.dep"), maxIndexFile, ParseModulesDep)
+		s.fallbackAliases, _, _ = readCached(h, v, &h.aliasCache, path.Join(other, "modules.alias"), maxIndexFile, parseAliasIndex)
 	}
 
 	cmdlinePath := filepath.Join(h.proc, "cmdline")
@@ -235,17 +251,21 @@ func (h *Host) Snapshot() (*Snapshot, error) {
 	if k.ModulesDirPresent {
 		files = insertConfFile(files, confFile{Name: "modules.softdep", Path: path.Join(dir, "modules.softdep")})
 	}
+	confs := map[string]bool{}
 	for _, f := range files {
-		data, ok, err := h.readConf(f.Path, skipped)
+		confs[f.Path] = true
+		c, ok, err := h.readConf(v, f.Path, skipped, func(data []byte) confParse {
+			dirs, bad := ParseModprobeConf(data, f.Path)
+			return confParse{directives: dirs, bad: bad}
+		})
 		if err != nil {
 			errs = append(errs, err)
 		}
 		if !ok {
 			continue
 		}
-		dirs, bad := ParseModprobeConf(data, f.Path)
-		s.Modprobe = append(s.Modprobe, dirs...)
-		s.BadLines = append(s.BadLines, bad...)
+		s.Modprobe = append(s.Modprobe, c.directives...)
+		s.BadLines = append(s.BadLines, c.bad...)
 	}
 	// Options and blacklists from the command line come last, as in kmod.
 	var cmdlineOptions []Directive
@@ -257,41 +277,78 @@ func (h *Host) Snapshot() (*Snapshot, error) {
 		errs = append(errs, err)
 	}
 	for _, f := range files {
-		data, ok, err := h.readConf(f.Path, skipped)
+		// A file name is only ever read one way: modprobe.d takes *.conf
+		// and *.alias, modules-load.d *.conf, in different directories.
+		confs[f.Path] = true
+		c, ok, err := h.readConf(v, f.Path, skipped, func(data []byte) confParse {
+			return confParse{boot: ParseModulesLoad(data, f.Path)}
+		})
 		if err != nil {
 			errs = append(errs, err)
 		}
 		if ok {
-			s.Boot = append(s.Boot, ParseModulesLoad(data, f.Path)...)
+			s.Boot = append(s.Boot, c.boot...)
 		}
 	}
-	if data, ok, err := h.readConf("/etc/modules", skipped); err != nil {
+	confs["/etc/modules"] = true
+	if c, ok, err := h.readConf(v, "/etc/modules", skipped, func(data []byte) confParse {
+		return confParse{boot: ParseEtcModules(data, "/etc/modules")}
+	}); err != nil {
 		errs = append(errs, err)
 	} else if ok {
-		s.Boot = append(s.Boot, ParseEtcModules(data, "/etc/modules")...)
+		s.Boot = append(s.Boot, c.boot...)
 	}
+	// Files that are gone leave the cache.
+	h.confCache.retain(confs)
 	for _, m := range CmdlineModulesLoad(s.Params) {
 		s.Boot = append(s.Boot, BootEntry{Name: m, Path: "/proc/cmdline", Line: 1})
 	}
 	return s, errors.Join(errs...)
 }
 
-// readConf reads a configuration file. A missing file, a link to /dev/null
-// (systemd's way of masking a file) and devices or FIFOs (which the tools
-// would block on) are "no content", not errors.
-func (h *Host) readConf(hostPath string, skipped func(p, why string)) ([]byte, bool, error) {
-	if target, err := h.root.Readlink(hostPath); err == nil && target == "/dev/null" {
-		return nil, false, nil
+// confParse is one configuration file as parsed.
+type confParse struct {
+	directives []Directive
+	bad        []BadLine
+	boot       []BootEntry
+}
+
+// readConf reads and parses a configuration file, reusing the last parse
+// while the file is unchanged: a warm scrape only stats it. A missing file,
+// a link to /dev/null (systemd's way of masking a file) and devices or
+// FIFOs (which the tools would block on) are "no content", not errors.
+func (h *Host) readConf(files fileReader, hostPath string, skipped func(p, why string), parse func([]byte) confParse) (confParse, bool, error) {
+	fi, err := files.lstat(hostPath)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if target, err := files.readlink(hostPath); err == nil && target == "/dev/null" {
+			return confParse{}, false, nil
+		}
+		fi, err = files.stat(hostPath)
 	}
-	data, _, err := h.root.ReadFile(hostPath, maxConfigFile)
+	switch {
+	case err != nil && NotApplicable(err):
+		return confParse{}, false, nil
+	case err != nil:
+		return confParse{}, false, err
+	case !fi.Mode().IsRegular():
+		skipped(hostPath, "not a regular file")
+		return confParse{}, false, nil
+	}
+	c, err := h.confCache.get(hostPath, fi, func() (confParse, fs.FileInfo, error) {
+		data, fi, err := h.root.ReadFile(hostPath, maxConfigFile)
+		if err != nil {
+			return confParse{}, nil, err
+		}
+		return parse(data), fi, nil
+	})
 	switch {
 	case err == nil:
-		return data, true, nil
+		return c, true, nil
 	case NotApplicable(err):
-		return nil, false, nil
+		return confParse{}, false, nil
 	case errors.Is(err, ErrNotRegular):
 		skipped(hostPath, "not a regular file")
-		return nil, false, nil
+		return confParse{}, false, nil
 	}
-	return nil, false, err
+	return confParse{}, false, err
 }

@@ -262,8 +262,8 @@ func TestCachesFollowFileChanges(t *testing.T) {
 	if !s.Module("xt_recent").Builtin {
 		t.Error("modules.builtin change not seen")
 	}
-	if got := s.Resolve("new"); !reflect.DeepEqual(got, []string{"new"}) || s.dep["new"].Path != "extra/new.ko" {
-		t.Errorf("modules.dep change not seen: %+v", s.dep["new"])
+	if e, _ := s.dep.Entry("new"); !reflect.DeepEqual(s.Resolve("new"), []string{"new"}) || e.Path != "extra/new.ko" {
+		t.Errorf("modules.dep change not seen: %+v", e)
 	}
 	if got := s.Module("nf_conntrack").FileRelease; got != "6.1.0-17-amd64" {
 		t.Errorf("module file change not seen: %q", got)
@@ -391,6 +391,60 @@ func TestMoreCachesFollowFileChanges(t *testing.T) {
 	sym, version, needs = read()
 	if sym != "n" || version != "1.8.10-1" || !reflect.DeepEqual(needs, []Need{{"table", "raw"}, {"target", "CT"}}) {
 		t.Errorf("after: %q %q %v", sym, version, needs)
+	}
+}
+
+// modprobe.d and modules-load.d files are parsed once and then only
+// stat'ed: every way of changing one is still seen at the next snapshot.
+func TestConfigFileCacheFollowsChanges(t *testing.T) {
+	d := copyTree(t, "healthy")
+	root := filepath.Join(d, "root")
+	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: root})
+	conf := filepath.Join(root, "etc/modprobe.d/zz-test.conf")
+	load := filepath.Join(root, "etc/modules-load.d/zz-test.conf")
+	must(t, os.MkdirAll(filepath.Dir(load), 0o755))
+	state := func() (blacklisted, boot bool) {
+		t.Helper()
+		s, err := h.Snapshot()
+		must(t, err)
+		defer s.Done()
+		return s.Module("xt_recent").Blacklisted, s.Module("nft_log").LoadOnBoot
+	}
+	writeFile(t, conf, "blacklist xt_recent\n")
+	writeFile(t, load, "nft_log\n")
+	if b, l := state(); !b || !l {
+		t.Fatalf("written: blacklisted %v, load on boot %v", b, l)
+	}
+	// Same size, same modification time: the inode's change time and number
+	// still tell the new content apart.
+	fi, err := os.Stat(conf)
+	must(t, err)
+	writeFile(t, conf, "blacklist xt_recenT\n")
+	must(t, os.Chtimes(conf, fi.ModTime(), fi.ModTime()))
+	if b, _ := state(); b {
+		t.Error("rewritten with the same size and time: the old parse was used")
+	}
+	writeFile(t, conf, "blacklist xt_recent\n")
+	if b, _ := state(); !b {
+		t.Error("rewritten again: not seen")
+	}
+	// Masked the systemd way, then removed.
+	must(t, os.Remove(conf))
+	must(t, os.Symlink("/dev/null", conf))
+	if b, _ := state(); b {
+		t.Error("a link to /dev/null still blacklists")
+	}
+	must(t, os.Remove(conf))
+	must(t, os.Remove(load))
+	if b, l := state(); b || l {
+		t.Errorf("removed: blacklisted %v, load on boot %v", b, l)
+	}
+	// Replaced by a link to a file with the same content as before.
+	other := filepath.Join(root, "etc/other.conf")
+	writeFile(t, other, "blacklist xt_recent\n")
+	must(t, os.Symlink("/etc/other.conf", conf))
+	if b, _ := state(); !b {
+		t.Error("a link to a blacklisting file: not seen")
 	}
 }
 

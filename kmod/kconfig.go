@@ -75,8 +75,12 @@ const maxKernelConfig = 16 << 20
 // keeping the symbols of the netfilter module table (see ConfigSymbol).
 // source is the host path read; a host with neither has ok=false.
 func (h *Host) KernelConfig(release string) (cfg KernelConfig, source string, ok bool, err error) {
+	return h.kernelConfig(h.root, release)
+}
+
+func (h *Host) kernelConfig(files fileReader, release string) (cfg KernelConfig, source string, ok bool, err error) {
 	boot := "/boot/config-" + release
-	cfg, ok, err = readCached(h, &h.kconfigCache, boot, maxKernelConfig, func(b []byte) (KernelConfig, error) { return netfilterSymbols(ParseKernelConfig(b)), nil })
+	cfg, ok, err = readCached(h, files, &h.kconfigCache, boot, maxKernelConfig, func(b []byte) (KernelConfig, error) { return netfilterSymbols(ParseKernelConfig(b)), nil })
 	if ok || err != nil {
 		return cfg, boot, ok, err
 	}

@@ -226,9 +226,7 @@ func compareTree(t *testing.T, label, modinfo, modprobe, root, release string) i
 		t.Fatal(err)
 	}
 	var names []string
-	for n := range s.dep {
-		names = append(names, n)
-	}
+	names = append(names, s.dep.Names()...)
 	for n := range s.builtin {
 		names = append(names, n)
 	}
@@ -315,7 +313,8 @@ func compareTree(t *testing.T, label, modinfo, modprobe, root, release string) i
 func compareAliases(t *testing.T, label string, s *Snapshot, modprobe string, cfg []string, root, release string) {
 	var queries []string
 	seen := map[string]bool{}
-	for i, a := range s.aliases.All {
+	for i := range s.aliases.len() {
+		a := s.aliases.at(i)
 		nf := strings.HasPrefix(a.Pattern, "ipt_") || strings.HasPrefix(a.Pattern, "ip6t_") ||
 			strings.HasPrefix(a.Pattern, "nf_") || strings.HasPrefix(a.Pattern, "net_pf_")
 		if !nf && i%97 != 0 {
@@ -418,7 +417,7 @@ func TestOracleKernelConfigTable(t *testing.T) {
 		}
 		for m, sym := range moduleSymbols {
 			want := "n"
-			if _, inTree := s.dep[m]; inTree {
+			if s.dep.Has(m) {
 				want = "m"
 			} else if s.builtin[m] {
 				want = "y"
@@ -428,7 +427,8 @@ func TestOracleKernelConfigTable(t *testing.T) {
 			}
 			checked++
 		}
-		for m, e := range s.dep {
+		for _, m := range s.dep.Names() {
+			e, _ := s.dep.Entry(m)
 			if strings.Contains(e.Path, "/netfilter/") && strings.Contains(e.Path, "kernel/net/") && !strings.Contains(e.Path, "/bridge/") {
 				if _, ok := moduleSymbols[m]; !ok {
 					t.Errorf("%s: netfilter module %s has no CONFIG symbol in the table", release, m)

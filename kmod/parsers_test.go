@@ -2,6 +2,7 @@ package kmod
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,7 +44,7 @@ func TestParseProcModules(t *testing.T) {
 	}
 	want := map[string]LoadedModule{
 		"xt_state":     {Name: "xt_state", Size: 16384, RefCount: 2, State: "Live"},
-		"nf_conntrack": {Name: "nf_conntrack", Size: 176128, RefCount: 3, UsedBy: []string{"xt_state", "xt_conntrack"}, State: "Live"},
+		"nf_conntrack": {Name: "nf_conntrack", Size: 176128, RefCount: 3, State: "Live"},
 		"going":        {Name: "going", Size: 100, RefCount: 0, State: "Unloading"},
 		"permanent":    {Name: "permanent", Size: 100, RefCount: -1, State: "Live"},
 	}
@@ -63,13 +64,21 @@ func TestParseModulesDep(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "line 6") {
 		t.Errorf("want an error naming line 6, got %v", err)
 	}
-	want := ModulesDep{
+	want := map[string]DepEntry{
 		"xt_set":    {Path: "kernel/net/netfilter/xt_set.ko.xz", Deps: []string{"ip_set", "nfnetlink"}},
 		"libcrc32c": {Path: "kernel/lib/libcrc32c.ko"},
 		"my_mod":    {Path: "/opt/extra/my-mod.ko", Deps: []string{"libcrc32c"}},
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v\nwant %+v", got, want)
+	entries := map[string]DepEntry{}
+	for _, n := range got.Names() {
+		entries[n], _ = got.Entry(n)
+	}
+	if !reflect.DeepEqual(entries, want) || got.Len() != 3 {
+		t.Errorf("got %+v (%d)\nwant %+v", entries, got.Len(), want)
+	}
+	// Dependencies without a line of their own are names, not modules.
+	if got.Has("ip_set") || got.Has("nfnetlink") || !got.Has("xt_set") {
+		t.Error("Has answers for names without a line")
 	}
 }
 
@@ -169,6 +178,98 @@ func FuzzFnmatch(f *testing.F) {
 		// A pattern without metacharacters matches exactly itself.
 		if !strings.ContainsAny(pattern, "*?[\\") && fnmatch(pattern, name) != (pattern == name) {
 			t.Fatalf("literal %q vs %q", pattern, name)
+		}
+	})
+}
+
+// The index must answer exactly what trying every pattern in file order
+// answers, repeats included, whatever the patterns and the name.
+func FuzzAliasIndex(f *testing.F) {
+	f.Add([]byte("alias ipt_recent xt_recent\nalias ipt_* a\nalias *recent b\nalias ipt_recent c\nalias i[pq]t_r* d\n"), "ipt_recent")
+	f.Add([]byte("alias a\\* x\nalias a? y\nalias ab z\n"), "ab")
+	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		aliases, _ := ParseModulesAlias(data)
+		x := NewAliasIndex(aliases)
+		if got, want := x.match(name), matchAliases(aliases, name); !slices.Equal(got, want) {
+			t.Fatalf("index %q, every pattern %q", got, want)
+		}
+		for i, a := range aliases {
+			if x.at(i) != a {
+				t.Fatalf("alias %d: %v, want %v", i, x.at(i), a)
+			}
+		}
+	})
+}
+
+func TestAliasIndexMatchesEveryPattern(t *testing.T) {
+	data := "alias ipt_recent xt_recent\nalias ipt_* catchall\nalias *recent suffix\nalias ipt_recent again\n" +
+		"alias i[pq]t_r* bracket\nalias pci:v00008086d*sv*sd*bc*sc*i* e1000e\nalias net-pf-16-proto-12 nfnetlink\n"
+	aliases, err := ParseModulesAlias([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := NewAliasIndex(aliases)
+	for name, want := range map[string][]string{
+		// File order, the repeat of xt_recent's line kept as kmod keeps it.
+		"ipt_recent":         {"xt_recent", "catchall", "suffix", "again", "bracket"},
+		"iqt_rx":             {"bracket"},
+		"ipt_x":              {"catchall"},
+		"net_pf_16_proto_12": {"nfnetlink"},
+		"pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00": {"e1000e"},
+		"nothing": nil,
+	} {
+		if got := x.match(name); !slices.Equal(got, want) {
+			t.Errorf("%s: got %q want %q", name, got, want)
+		}
+		if got := matchAliases(aliases, name); !slices.Equal(got, want) {
+			t.Errorf("%s by every pattern: got %q want %q", name, got, want)
+		}
+	}
+}
+
+// modulesDepReference is modules.dep parsed the plain way (a map of entries
+// with their own strings), to check the compact form against.
+func modulesDepReference(data []byte) map[string]DepEntry {
+	dep := map[string]DepEntry{}
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		p, rest, ok := strings.Cut(line, ":")
+		if !ok || p == "" {
+			continue
+		}
+		p = strings.TrimSpace(p)
+		name := nameFromPath(p)
+		if _, seen := dep[name]; seen || name == "" {
+			continue
+		}
+		e := DepEntry{Path: p}
+		for _, d := range strings.Fields(rest) {
+			e.Deps = append(e.Deps, nameFromPath(d))
+		}
+		dep[name] = e
+	}
+	return dep
+}
+
+func FuzzModulesDep(f *testing.F) {
+	f.Add([]byte("kernel/a.ko: kernel/b.ko kernel/c-d.ko\nkernel/b.ko:\nkernel/a.ko: x.ko\n/abs/e.ko.xz: kernel/a.ko\n"), "a")
+	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		got, _ := ParseModulesDep(data)
+		want := modulesDepReference(data)
+		if got.Len() != len(want) {
+			t.Fatalf("%d modules, want %d", got.Len(), len(want))
+		}
+		for _, n := range got.Names() {
+			e, ok := got.Entry(n)
+			if w, in := want[n]; !ok || !in || !reflect.DeepEqual(e, w) {
+				t.Fatalf("%q: %+v, want %+v", n, e, w)
+			}
+		}
+		if _, in := want[name]; got.Has(name) != in {
+			t.Fatalf("Has(%q) = %v", name, got.Has(name))
 		}
 	})
 }

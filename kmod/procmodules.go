@@ -1,17 +1,17 @@
 package kmod
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
-// LoadedModule is one line of /proc/modules.
+// LoadedModule is one line of /proc/modules. The "used by" column is not
+// kept: nothing needs it, and it was most of the parse's allocations.
 type LoadedModule struct {
 	Name     string
 	Size     uint64
-	RefCount int64 // -1 when the kernel prints "-" (unloading not allowed)
-	UsedBy   []string
+	RefCount int64  // -1 when the kernel prints "-" (unloading not allowed)
 	State    string // Live, Loading or Unloading
 }
 
@@ -19,58 +19,62 @@ type LoadedModule struct {
 // shape are reported with their line number; the well-formed ones are
 // still returned so one bad line does not hide every module.
 func ParseProcModules(data []byte) (map[string]LoadedModule, error) {
-	mods := make(map[string]LoadedModule)
+	// One string for the whole file: every field is a substring of it.
+	text := string(data)
+	mods := make(map[string]LoadedModule, strings.Count(text, "\n")+1)
 	var firstErr error
-	eachLine(data, func(line []byte, num int) {
-		if len(bytes.TrimSpace(line)) == 0 {
-			return
+	for num := 1; text != ""; num++ {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		if strings.TrimSpace(line) == "" {
+			continue
 		}
 		m, err := parseProcModulesLine(line)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = fmt.Errorf("line %d: %w", num, err)
 			}
-			return
+			continue
 		}
 		mods[m.Name] = m
-	})
+	}
 	return mods, firstErr
 }
 
-func parseProcModulesLine(line []byte) (LoadedModule, error) {
+func parseProcModulesLine(line string) (LoadedModule, error) {
 	// name size refcount usedby state address [taints]
-	f := bytes.Fields(line)
-	if len(f) < 5 {
-		return LoadedModule{}, fmt.Errorf("%d fields, want at least 5", len(f))
+	var f [5]string
+	n := 0
+	for field := range strings.FieldsSeq(line) {
+		if n == len(f) {
+			break
+		}
+		f[n] = field
+		n++
 	}
-	name := string(f[0])
+	if n < 5 {
+		return LoadedModule{}, fmt.Errorf("%d fields, want at least 5", n)
+	}
+	name := f[0]
 	if err := ValidateName(name); err != nil {
 		return LoadedModule{}, err
 	}
-	size, err := strconv.ParseUint(string(f[1]), 10, 64)
+	size, err := strconv.ParseUint(f[1], 10, 64)
 	if err != nil {
 		return LoadedModule{}, fmt.Errorf("size of %s: %w", name, err)
 	}
 	ref := int64(-1)
-	if string(f[2]) != "-" {
-		ref, err = strconv.ParseInt(string(f[2]), 10, 64)
+	if f[2] != "-" {
+		ref, err = strconv.ParseInt(f[2], 10, 64)
 		if err != nil {
 			return LoadedModule{}, fmt.Errorf("refcount of %s: %w", name, err)
 		}
 	}
-	var usedBy []string
-	if string(f[3]) != "-" {
-		for _, u := range bytes.Split(f[3], []byte{','}) {
-			if len(u) > 0 {
-				usedBy = append(usedBy, string(u))
-			}
-		}
-	}
-	state := string(f[4])
+	state := f[4]
 	switch state {
 	case "Live", "Loading", "Unloading":
 	default:
 		return LoadedModule{}, fmt.Errorf("state of %s is %q, want Live, Loading or Unloading", name, state)
 	}
-	return LoadedModule{Name: Normalize(name), Size: size, RefCount: ref, UsedBy: usedBy, State: state}, nil
+	return LoadedModule{Name: Normalize(name), Size: size, RefCount: ref, State: state}, nil
 }

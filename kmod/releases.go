@@ -12,7 +12,11 @@ const maxRulesetFile = 64 << 20
 // ReadRuleset reads and parses a ruleset file, cached while it is unchanged.
 // exists is false when there is no such file.
 func (h *Host) ReadRuleset(hostPath string) (r Ruleset, exists bool, err error) {
-	return readCached(h, &h.rulesetCache, hostPath, maxRulesetFile, func(b []byte) (Ruleset, error) {
+	return h.readRuleset(h.root, hostPath)
+}
+
+func (h *Host) readRuleset(files fileReader, hostPath string) (r Ruleset, exists bool, err error) {
+	return readCached(h, files, &h.rulesetCache, hostPath, maxRulesetFile, func(b []byte) (Ruleset, error) {
 		return ParseRuleset(b, hostPath), nil
 	})
 }
@@ -105,9 +109,7 @@ func (s *Snapshot) extensionModules(family, name string) []string {
 // release (in modules.dep or built in), not just a name nothing knows.
 func (s *Snapshot) knownModule(mods []string) bool {
 	for _, m := range mods {
-		_, inDep := s.dep[m]
-		_, inFallback := s.fallbackNames[m]
-		if inDep || inFallback || s.builtin[m] {
+		if s.dep.Has(m) || s.fallbackNames.Has(m) || s.builtin[m] {
 			return true
 		}
 	}
@@ -134,14 +136,13 @@ func (s *Snapshot) PresentInRelease(module, release string) bool {
 	if strings.ContainsAny(release, "/\x00") {
 		return false
 	}
-	builtin, _, _ := readCached(s.host, &s.host.builtinCache, path.Join(dir, "modules.builtin"), maxIndexFile, func(b []byte) (map[string]bool, error) { return ParseModulesBuiltin(b), nil })
+	builtin, _, _ := readCached(s.host, s.view, &s.host.builtinCache, path.Join(dir, "modules.builtin"), maxIndexFile, func(b []byte) (map[string]bool, error) { return ParseModulesBuiltin(b), nil })
 	if builtin[module] {
 		return true
 	}
-	dep, ok, _ := readCached(s.host, &s.host.depCache, path.Join(dir, "modules.dep"), maxIndexFile, ParseModulesDep)
-	if ok && len(dep) > 0 {
-		_, found := dep[module]
-		return found
+	dep, ok, _ := readCached(s.host, s.view, &s.host.depCache, path.Join(dir, "modules.dep"), maxIndexFile, ParseModulesDep)
+	if ok && dep.Len() > 0 {
+		return dep.Has(module)
 	}
 	_, found := s.treeIndexOf(dir)[module]
 	return found

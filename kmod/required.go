@@ -43,7 +43,7 @@ func (s *Snapshot) Required(spec RequirementSpec, backend string) (required map[
 		add(r.Name, r.Source)
 	}
 	for _, p := range spec.Rulesets {
-		r, exists, err := s.host.ReadRuleset(p)
+		r, exists, err := s.view.ReadRuleset(p)
 		rulesets = append(rulesets, RulesetRead{Ruleset: r, Exists: exists, Err: err})
 		if err != nil || !exists {
 			continue

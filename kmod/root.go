@@ -3,13 +3,15 @@ package kmod
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // maxSymlinks matches the kernel's limit on links followed in one lookup
@@ -106,35 +108,63 @@ func splitPath(p string) []string {
 // anything over limit bytes. Files in /proc report size 0, so the bound is
 // enforced on what is read, not on the size reported.
 func readRegular(real string, limit int64) ([]byte, fs.FileInfo, error) {
-	f, err := os.OpenFile(real, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	fd, err := openRetry(func() (int, error) { return unix.Open(real, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0) })
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &fs.PathError{Op: "open", Path: real, Err: err}
 	}
-	defer f.Close()
-	return readOpen(f, limit)
+	defer unix.Close(fd)
+	return readFD(fd, real, limit)
 }
 
-// readOpen reads an open file under the same rules as readRegular.
-func readOpen(f *os.File, limit int64) ([]byte, fs.FileInfo, error) {
-	real := f.Name()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
+// openRetry retries an open the kernel interrupted, or asked to retry
+// because a rename raced the lookup.
+func openRetry(open func() (int, error)) (int, error) {
+	for {
+		fd, err := open()
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		return fd, err
 	}
+}
+
+// readFD reads an open file under readRegular's rules; name is for errors.
+// It works on the descriptor directly: an os.File would add a system call
+// and an allocation per file, and a scrape reads dozens.
+func readFD(fd int, name string, limit int64) ([]byte, fs.FileInfo, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	fi := newStatInfo(filepath.Base(name), &st)
 	if !fi.Mode().IsRegular() {
-		return nil, fi, &fs.PathError{Op: "read", Path: real, Err: ErrNotRegular}
+		return nil, fi, &fs.PathError{Op: "read", Path: name, Err: ErrNotRegular}
 	}
-	if fi.Size() > limit {
+	if st.Size > limit {
 		// Refused before reading: files in /proc report size 0 and are
 		// bounded by the read below instead.
-		return nil, fi, &fs.PathError{Op: "read", Path: real, Err: fmt.Errorf("%w (%d bytes, bound %d)", ErrTooLarge, fi.Size(), limit)}
+		return nil, fi, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (%d bytes, bound %d)", ErrTooLarge, st.Size, limit)}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fi, err
+	// One byte more than the size reported, so one read reaches the end;
+	// /proc files report 0 and start small (most hold a line) and grow.
+	buf := make([]byte, 0, min(max(st.Size+1, 512), limit+1))
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return nil, fi, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)}
+			}
+			buf = slices.Grow(buf, int(min(int64(cap(buf)), limit+1-int64(cap(buf)))))
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fi, &fs.PathError{Op: "read", Path: name, Err: err}
+		}
+		if n == 0 {
+			return buf, fi, nil
+		}
+		buf = buf[:len(buf)+n]
 	}
-	if int64(len(data)) > limit {
-		return nil, fi, &fs.PathError{Op: "read", Path: real, Err: fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)}
-	}
-	return data, fi, nil
 }

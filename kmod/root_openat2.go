@@ -1,7 +1,6 @@
 package kmod
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path"
@@ -36,34 +35,41 @@ func openRootDir(dir string) *os.File {
 	return f
 }
 
-// open opens a host path inside the root with the given flags.
-func (r Root) open(p string, flags int) (*os.File, error) {
+// openFD opens a host path inside the root with the given flags, returning
+// the descriptor and the file's name on this machine (for errors).
+func (r Root) openFD(p string, flags int) (int, string, error) {
 	p = path.Clean("/" + p)
 	name := filepath.Join(r.dir, p)
 	if r.fd == nil {
 		real, err := r.Resolve(p)
 		if err != nil {
-			return nil, err
+			return -1, name, err
 		}
-		if flags&unix.O_PATH != 0 {
-			return os.OpenFile(real, flags|unix.O_CLOEXEC, 0)
+		fd, err := openRetry(func() (int, error) { return unix.Open(real, flags|unix.O_CLOEXEC, 0) })
+		if err != nil {
+			return -1, name, &fs.PathError{Op: "open", Path: real, Err: err}
 		}
-		return os.OpenFile(real, flags, 0)
+		return fd, name, nil
 	}
 	rel := p[1:]
 	if rel == "" {
 		rel = "."
 	}
-	for {
-		fd, err := unix.Openat2(int(r.fd.Fd()), rel, &unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: inRoot})
-		if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) {
-			continue // the kernel asks to retry when a rename raced the lookup
-		}
-		if err != nil {
-			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-		}
-		return os.NewFile(uintptr(fd), name), nil
+	how := unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: inRoot}
+	fd, err := openRetry(func() (int, error) { return unix.Openat2(int(r.fd.Fd()), rel, &how) })
+	if err != nil {
+		return -1, name, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
+	return fd, name, nil
+}
+
+// open is openFD as an *os.File, for readers that need one.
+func (r Root) open(p string, flags int) (*os.File, error) {
+	fd, name, err := r.openFD(p, flags)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 // Stat follows links like stat(2) on the host.
@@ -75,12 +81,37 @@ func (r Root) Stat(p string) (fs.FileInfo, error) {
 		}
 		return os.Stat(real)
 	}
-	f, err := r.open(p, unix.O_PATH)
+	fd, name, err := r.openFD(p, unix.O_PATH)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return f.Stat()
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	return newStatInfo(path.Base(p), &st), nil
+}
+
+// Lstat is Stat without following a final link, like lstat(2) on the host.
+func (r Root) Lstat(p string) (fs.FileInfo, error) {
+	if r.fd == nil {
+		real, err := r.Resolve(path.Dir(path.Clean("/" + p)))
+		if err != nil {
+			return nil, err
+		}
+		return os.Lstat(filepath.Join(real, path.Base(p)))
+	}
+	fd, name, err := r.openFD(p, unix.O_PATH|unix.O_NOFOLLOW)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: name, Err: err}
+	}
+	return newStatInfo(path.Base(p), &st), nil
 }
 
 // ReadDir lists a host directory, sorted by name.
@@ -98,13 +129,13 @@ func (r Root) ReadDir(p string) ([]fs.DirEntry, error) {
 // Readlink returns the target of a link without following it.
 func (r Root) Readlink(p string) (string, error) {
 	p = path.Clean("/" + p)
-	dir, err := r.open(path.Dir(p), unix.O_PATH|unix.O_DIRECTORY)
+	dir, _, err := r.openFD(path.Dir(p), unix.O_PATH|unix.O_DIRECTORY)
 	if err != nil {
 		return "", err
 	}
-	defer dir.Close()
+	defer unix.Close(dir)
 	buf := make([]byte, 4096)
-	n, err := unix.Readlinkat(int(dir.Fd()), path.Base(p), buf)
+	n, err := unix.Readlinkat(dir, path.Base(p), buf)
 	if err != nil {
 		return "", &fs.PathError{Op: "readlink", Path: filepath.Join(r.dir, p), Err: err}
 	}
@@ -113,12 +144,12 @@ func (r Root) Readlink(p string) (string, error) {
 
 // ReadFile reads a regular host file of at most limit bytes.
 func (r Root) ReadFile(p string, limit int64) ([]byte, fs.FileInfo, error) {
-	f, err := r.open(p, os.O_RDONLY|syscall.O_NONBLOCK)
+	fd, name, err := r.openFD(p, os.O_RDONLY|syscall.O_NONBLOCK)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
-	return readOpen(f, limit)
+	defer unix.Close(fd)
+	return readFD(fd, name, limit)
 }
 
 // Open opens a regular host file for reading.

@@ -104,7 +104,7 @@ func (s *Snapshot) Lookup(name string) []string {
 	if len(out) > 0 {
 		return out
 	}
-	if _, ok := s.dep[n]; ok {
+	if s.dep.Has(n) {
 		return []string{n}
 	}
 	for _, d := range s.Modprobe {
@@ -121,7 +121,7 @@ func (s *Snapshot) Lookup(name string) []string {
 	if m := matchAliases(s.builtinAliases, n); len(m) > 0 {
 		return m
 	}
-	if _, ok := s.fallbackNames[n]; ok {
+	if s.fallbackNames.Has(n) {
 		return []string{n}
 	}
 	return s.fallbackAliases.match(n)
@@ -138,6 +138,20 @@ func (s *Snapshot) IsBuiltin(name string) bool {
 	if _, loaded := s.Loaded[name]; loaded {
 		return false
 	}
+	// Dependencies shared by many modules (x_tables, nf_conntrack) are
+	// asked about once per module that needs them: stat once per scrape.
+	if b, ok := s.memo.sysBuiltin[name]; ok {
+		return b
+	}
+	b := s.inSysModuleWithoutInitstate(name)
+	if s.memo.sysBuiltin == nil {
+		s.memo.sysBuiltin = map[string]bool{}
+	}
+	s.memo.sysBuiltin[name] = b
+	return b
+}
+
+func (s *Snapshot) inSysModuleWithoutInitstate(name string) bool {
 	dir := filepath.Join(s.host.sys, "module", name)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return false
@@ -238,7 +252,8 @@ func (s *Snapshot) LoadOrder(name string) []string {
 			return
 		}
 		visited[m] = true
-		deps := s.dep[m].Deps
+		e, _ := s.dep.Entry(m)
+		deps := e.Deps
 		for i := len(deps) - 1; i >= 0; i-- {
 			fill(deps[i])
 		}
@@ -298,24 +313,15 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 	st.ReleaseMatch = st.Builtin || (st.OnDisk && st.FileRelease == s.Release)
 
 	var deps []string
-	if e, ok := s.dep[name]; ok {
+	if e, ok := s.dep.Entry(name); ok {
 		deps = e.Deps
 	} else if haveInfo {
 		deps = info.Depends
 	}
 	st.DepsOK = true
+	st.Deps = make([]Dependency, 0, len(deps))
 	for _, d := range deps {
-		dep := Dependency{Name: d, Loaded: s.IsLoaded(d)}
-		dep.Usable = dep.Loaded
-		if !dep.Usable {
-			f, onDisk := s.moduleFile(d)
-			_, _, disabled := s.blocks(d)
-			dep.Usable = onDisk && !disabled
-			if dep.Usable {
-				di, err := s.modInfo(f)
-				dep.Usable = err == nil && di.Release() == s.Release
-			}
-		}
+		dep := s.dependency(d)
 		if !dep.Usable {
 			st.DepsOK = false
 		}
@@ -323,6 +329,30 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 	}
 	st.LoadOnBoot = s.bootModules()[name]
 	return st
+}
+
+// dependency answers whether a module others depend on is loaded or
+// usable, once per snapshot however many modules depend on it.
+func (s *Snapshot) dependency(name string) Dependency {
+	if dep, ok := s.memo.deps[name]; ok {
+		return dep
+	}
+	dep := Dependency{Name: name, Loaded: s.IsLoaded(name)}
+	dep.Usable = dep.Loaded
+	if !dep.Usable {
+		f, onDisk := s.moduleFile(name)
+		_, _, disabled := s.blocks(name)
+		dep.Usable = onDisk && !disabled
+		if dep.Usable {
+			di, err := s.modInfo(f)
+			dep.Usable = err == nil && di.Release() == s.Release
+		}
+	}
+	if s.memo.deps == nil {
+		s.memo.deps = map[string]Dependency{}
+	}
+	s.memo.deps[name] = dep
+	return dep
 }
 
 // depmodMargin is how much newer than modules.dep a module file may be before
@@ -370,12 +400,11 @@ func (s *Snapshot) findModuleFile(name string) (moduleFile, bool) {
 	if !s.ModulesDirPresent {
 		return moduleFile{}, false
 	}
-	if e, ok := s.dep[name]; ok {
-		p := e.Path
+	if p, ok := s.dep.Path(name); ok {
 		if !path.IsAbs(p) {
 			p = path.Join(s.ModulesDir, p)
 		}
-		if fi, err := s.statHost(p); err == nil && fi.Mode().IsRegular() {
+		if fi, err := s.view.stat(p); err == nil && fi.Mode().IsRegular() {
 			return moduleFile{path: p, info: fi, indexed: true, modTime: fi.ModTime()}, true
 		}
 	}
@@ -384,7 +413,7 @@ func (s *Snapshot) findModuleFile(name string) (moduleFile, bool) {
 		return moduleFile{}, false
 	}
 	f := moduleFile{path: p}
-	if fi, err := s.statHost(p); err == nil {
+	if fi, err := s.view.stat(p); err == nil {
 		f.info, f.modTime = fi, fi.ModTime()
 	}
 	return f, true
@@ -473,7 +502,9 @@ func (s *Snapshot) TreeErr() error { return s.treeErr }
 // are dropped, so the cache follows the set of required modules.
 func (s *Snapshot) Done() {
 	s.host.modinfoCache.retain(s.readModules)
-	s.memo.closeDirs()
+	if s.ownsView {
+		s.view.Release()
+	}
 }
 
 // modInfo reads a module file's .modinfo, cached while the file is unchanged.
