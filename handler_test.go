@@ -1,6 +1,8 @@
 package main
 
 import (
+	"compress/gzip"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/kmod-exporter/kmod_exporter/collector"
 	"github.com/kmod-exporter/kmod_exporter/kmod"
@@ -54,5 +57,65 @@ func TestScrapeTimeoutHeader(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("missing %q", want)
 		}
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for header, want := range map[string]bool{
+		"gzip": true, "GZIP": true, "deflate, gzip;q=0.5": true, "*": true, "x-gzip": true, "br, gzip ; q=1.0": true,
+		"": false, "identity": false, "gzip;q=0": false, "gzip; q=0.000": false, "deflate, br": false, "gzipx": false,
+	} {
+		if got := acceptsGzip(header); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", header, got, want)
+		}
+	}
+}
+
+// The scrape is compressed when the client asks for gzip, and is the same
+// scrape once decompressed; a plain-text error is not compressed.
+func TestGzipAnswers(t *testing.T) {
+	kc := collector.NewFromCollectors(nil, map[string]collector.Collector{"quick": quickCollector{}}, log.NewNopLogger())
+	h := metricsHandler(prometheus.NewRegistry(), kc, 0, 0, log.NewNopLogger())
+	get := func(h http.Handler, encoding string) (*http.Response, string) {
+		t.Helper()
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if encoding != "" {
+			req.Header.Set("Accept-Encoding", encoding)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		resp := rec.Result()
+		body := io.Reader(resp.Body)
+		if resp.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body = zr
+		}
+		data, err := io.ReadAll(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, string(data)
+	}
+	plain, plainBody := get(h, "")
+	zipped, zippedBody := get(h, "gzip")
+	refused, _ := get(h, "gzip;q=0")
+	if plain.Header.Get("Content-Encoding") != "" || refused.Header.Get("Content-Encoding") != "" || zipped.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("Content-Encoding: plain %q, refused %q, gzip %q", plain.Header.Get("Content-Encoding"), refused.Header.Get("Content-Encoding"), zipped.Header.Get("Content-Encoding"))
+	}
+	if !strings.Contains(zipped.Header.Get("Vary"), "Accept-Encoding") {
+		t.Errorf("Vary: %q", zipped.Header.Get("Vary"))
+	}
+	if !strings.Contains(zippedBody, "kmod_test_quick 1") || !strings.Contains(plainBody, "kmod_test_quick 1") {
+		t.Errorf("bodies:\n%s\n---\n%s", plainBody, zippedBody)
+	}
+	// Nothing gathered and an error: promhttp answers 500 in plain text.
+	broken := metricsHandler(prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return nil, errors.New("broken") }),
+		collector.NewFromCollectors(nil, nil, log.NewNopLogger()), 0, 0, log.NewNopLogger())
+	resp, body := get(broken, "gzip")
+	if resp.StatusCode != 500 || resp.Header.Get("Content-Encoding") != "" || !strings.Contains(body, "broken") {
+		t.Errorf("error answer: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Encoding"), body)
 	}
 }

@@ -32,7 +32,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "kmod_exporter")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	// Built as `make build` builds it: static, as it ships.
+	build := exec.Command("go", "build", "-trimpath", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the exporter:", err)
@@ -44,7 +46,7 @@ func TestMain(m *testing.M) {
 }
 
 // freePort asks the kernel for an unused loopback port.
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -79,7 +81,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func startExporter(t *testing.T, args ...string) *exporter {
+func startExporter(t testing.TB, args ...string) *exporter {
 	t.Helper()
 	addr, logs, cmd := startProcess(t, "exporter", binary, func(addr string) []string {
 		return append([]string{"--web.listen-address=" + addr}, args...)
@@ -90,7 +92,7 @@ func startExporter(t *testing.T, args ...string) *exporter {
 // startProcess starts a server on a loopback port it picks (trying again
 // if the port is taken meanwhile), waits until path answers 200, and stops
 // it when the test ends.
-func startProcess(t *testing.T, name, bin string, args func(addr string) []string, path string) (string, *syncBuffer, *exec.Cmd) {
+func startProcess(t testing.TB, name, bin string, args func(addr string) []string, path string) (string, *syncBuffer, *exec.Cmd) {
 	t.Helper()
 	var logs *syncBuffer
 	for attempt := 0; attempt < 3; attempt++ {

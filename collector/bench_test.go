@@ -5,8 +5,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/go-kit/log"
@@ -16,78 +14,12 @@ import (
 	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
 
-// benchHost is a real Debian kernel tree as the root, with a /proc and /sys
-// made for it: the first n netfilter modules (by name) required and loaded,
-// with the modules they depend on, as a running kernel would have them.
-type benchHost struct {
-	proc, sys, root, release string
-	required                 []string
-	files                    []string // the loaded modules' files (host paths)
-}
+// benchHost is testenv's kernel host: a real Debian tree with n netfilter
+// modules required and loaded.
+type benchHost struct{ testenv.KernelHost }
 
-func newBenchHost(b *testing.B, tree string, n int) benchHost {
-	b.Helper()
-	trees, _ := testenv.KernelTrees(b)
-	root := trees[tree]
-	if root == "" {
-		b.Skipf("no %s tree", tree)
-	}
-	h := benchHost{proc: b.TempDir(), sys: b.TempDir(), root: root, release: tree}
-	dep, err := os.ReadFile(filepath.Join(root, "lib/modules", tree, "modules.dep"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	nameOf := func(p string) string { return kmod.Normalize(strings.SplitN(path.Base(p), ".", 2)[0]) }
-	var candidates []string
-	paths := map[string]string{}
-	deps := map[string][]string{}
-	for _, line := range strings.Split(string(dep), "\n") {
-		p, rest, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		name := nameOf(p)
-		paths[name] = path.Join("/lib/modules", tree, p)
-		for _, d := range strings.Fields(rest) {
-			deps[name] = append(deps[name], nameOf(d))
-		}
-		if strings.Contains(p, "/netfilter/") {
-			candidates = append(candidates, name)
-		}
-	}
-	sort.Strings(candidates)
-	if len(candidates) < n {
-		b.Fatalf("only %d netfilter modules", len(candidates))
-	}
-	h.required = candidates[:n]
-	// modules.dep lists every module's full dependency closure.
-	loaded := map[string]bool{}
-	var order []string
-	for _, m := range h.required {
-		for _, l := range append(deps[m], m) {
-			if !loaded[l] {
-				loaded[l] = true
-				order = append(order, l)
-			}
-		}
-	}
-	var modules strings.Builder
-	for _, m := range order {
-		h.files = append(h.files, paths[m])
-		fmt.Fprintf(&modules, "%s 16384 0 - Live 0x0000000000000000\n", m)
-		must(b, os.MkdirAll(filepath.Join(h.sys, "module", m), 0o755))
-		must(b, os.WriteFile(filepath.Join(h.sys, "module", m, "initstate"), []byte("live\n"), 0o644))
-	}
-	for p, c := range map[string]string{
-		"sys/kernel/osrelease": tree + "\n", "cmdline": "BOOT_IMAGE=/boot/vmlinuz ro quiet\n", "modules": modules.String(),
-		"pressure/memory":                      "some avg10=0.00 avg60=0.00 avg300=0.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=1\n",
-		"meminfo":                              "MemTotal: 8128348 kB\nMemFree: 4000000 kB\nMemAvailable: 6000000 kB\n",
-		"sys/net/netfilter/nf_conntrack_count": "100\n", "sys/net/netfilter/nf_conntrack_max": "262144\n",
-	} {
-		must(b, os.MkdirAll(filepath.Dir(filepath.Join(h.proc, p)), 0o755))
-		must(b, os.WriteFile(filepath.Join(h.proc, p), []byte(c), 0o644))
-	}
-	return h
+func newBenchHost(b *testing.B, spec string, n int) benchHost {
+	return benchHost{testenv.NewKernelHost(b, spec, n)}
 }
 
 func must(b testing.TB, err error) {
@@ -99,12 +31,12 @@ func must(b testing.TB, err error) {
 
 func (h benchHost) collector(b *testing.B) *KmodCollector {
 	var reqs []Requirement
-	for _, m := range h.required {
+	for _, m := range h.Required {
 		reqs = append(reqs, Requirement{Name: m, Source: "config"})
 	}
 	kc, err := New(Options{
-		Host:         kmod.NewHost(kmod.Paths{Proc: h.proc, Sys: h.sys, Root: h.root}),
-		ProcPath:     h.proc,
+		Host:         kmod.NewHost(kmod.Paths{Proc: h.Proc, Sys: h.Sys, Root: h.Root}),
+		ProcPath:     h.Proc,
 		Requirements: func() Requirements { return Requirements{Modules: reqs, Rulesets: kmod.DefaultRulesets} },
 	}, log.NewNopLogger(), Names()...)
 	must(b, err)
@@ -136,7 +68,7 @@ func BenchmarkScrapeWarmRegistry(b *testing.B) {
 }
 
 func benchWarm(b *testing.B, gatherer func(benchHost) prometheus.Gatherer) {
-	for _, tree := range []string{"6.1.0-56-amd64", "6.1.0-56-cloud-amd64"} {
+	for _, tree := range []string{"6.1.0-56-amd64", "6.1.0-56-cloud-amd64", "6.1.0-56-amd64+6.1.0-56-cloud-amd64"} {
 		for _, n := range sizes {
 			if tree != "6.1.0-56-amd64" && n != 50 {
 				continue
@@ -185,29 +117,29 @@ func BenchmarkFloor(b *testing.B) {
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("6.1.0-56-amd64/required=%d", n), func(b *testing.B) {
 			h := newBenchHost(b, "6.1.0-56-amd64", n)
-			dir := path.Join("/lib/modules", h.release)
+			dir := path.Join("/lib/modules", h.Release)
 			procFiles := []string{"sys/kernel/osrelease", "cmdline", "modules", "pressure/memory", "meminfo",
 				"sys/net/netfilter/nf_conntrack_count", "sys/net/netfilter/nf_conntrack_max", "net/stat/nf_conntrack",
 				"net/ip_tables_matches", "net/ip6_tables_matches"}
 			dirs := append(append([]string{"/lib/modules"}, kmod.ModprobeDirs...), kmod.ModulesLoadDirs...)
-			stats := append([]string{dir, "/boot/config-" + h.release, "/etc/modules", "/var/lib/dpkg/status"}, kmod.DefaultRulesets...)
+			stats := append([]string{dir, "/boot/config-" + h.Release, "/etc/modules", "/var/lib/dpkg/status"}, kmod.DefaultRulesets...)
 			for _, f := range []string{"modules.dep", "modules.alias", "modules.builtin", "modules.builtin.modinfo", "modules.softdep"} {
 				stats = append(stats, path.Join(dir, f))
 			}
-			stats = append(stats, h.files...)
+			stats = append(stats, h.Files...)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				for _, f := range procFiles {
-					os.ReadFile(filepath.Join(h.proc, f))
+					os.ReadFile(filepath.Join(h.Proc, f))
 				}
 				for _, d := range dirs {
-					os.ReadDir(filepath.Join(h.root, d))
+					os.ReadDir(filepath.Join(h.Root, d))
 				}
 				for _, f := range stats {
-					os.Stat(filepath.Join(h.root, f))
+					os.Stat(filepath.Join(h.Root, f))
 				}
-				os.Readlink(filepath.Join(h.root, "/etc/alternatives/iptables"))
+				os.Readlink(filepath.Join(h.Root, "/etc/alternatives/iptables"))
 			}
 		})
 	}
@@ -220,9 +152,9 @@ func BenchmarkModel(b *testing.B) {
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("6.1.0-56-amd64/required=%d", n), func(b *testing.B) {
 			h := newBenchHost(b, "6.1.0-56-amd64", n)
-			host := kmod.NewHost(kmod.Paths{Proc: h.proc, Sys: h.sys, Root: h.root})
+			host := kmod.NewHost(kmod.Paths{Proc: h.Proc, Sys: h.Sys, Root: h.Root})
 			var reqs []kmod.Requirement
-			for _, m := range h.required {
+			for _, m := range h.Required {
 				reqs = append(reqs, kmod.Requirement{Name: m, Source: "config"})
 			}
 			spec := kmod.RequirementSpec{Modules: reqs, Rulesets: kmod.DefaultRulesets}

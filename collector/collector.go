@@ -182,6 +182,9 @@ func (kc *KmodCollector) run(deadline time.Time) []*Sink {
 		defer view.Release()
 	}
 	names := kc.names
+	if len(names) == 0 {
+		return nil
+	}
 	// Workers record results here and signal once, when the last is in:
 	// one wake-up per scrape, not one per collector.
 	var (

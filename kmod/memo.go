@@ -20,6 +20,7 @@ type memo struct {
 	// or /proc/modules); deps: the answers for dependencies.
 	sysBuiltin map[string]bool
 	deps       map[string]Dependency
+	releases   map[string]otherRelease
 }
 
 // statInfo is an fs.FileInfo from a stat_t, keeping only what the readers

@@ -132,18 +132,39 @@ func (s *Snapshot) OtherReleases() []string {
 // module: built in, listed in its modules.dep, or (without modules.dep) a
 // file in its tree.
 func (s *Snapshot) PresentInRelease(module, release string) bool {
-	dir := path.Join("/lib/modules", release)
 	if strings.ContainsAny(release, "/\x00") {
 		return false
 	}
-	builtin, _, _ := readCached(s.host, s.view, &s.host.builtinCache, path.Join(dir, "modules.builtin"), maxIndexFile, func(b []byte) (map[string]bool, error) { return ParseModulesBuiltin(b), nil })
-	if builtin[module] {
+	r := s.releaseIndex(release)
+	if r.builtin[module] {
 		return true
 	}
-	dep, ok, _ := readCached(s.host, s.view, &s.host.depCache, path.Join(dir, "modules.dep"), maxIndexFile, ParseModulesDep)
-	if ok && dep.Len() > 0 {
-		return dep.Has(module)
+	if r.dep.Len() > 0 {
+		return r.dep.Has(module)
 	}
-	_, found := s.treeIndexOf(dir)[module]
+	_, found := s.treeIndexOf(r.dir)[module]
 	return found
+}
+
+// otherRelease is the index of another installed release.
+type otherRelease struct {
+	dir     string
+	builtin map[string]bool
+	dep     *ModulesDep
+}
+
+// releaseIndex reads another release's index once per snapshot, however
+// many modules are asked about.
+func (s *Snapshot) releaseIndex(release string) otherRelease {
+	if r, ok := s.memo.releases[release]; ok {
+		return r
+	}
+	r := otherRelease{dir: path.Join("/lib/modules", release)}
+	r.builtin, _, _ = readCached(s.host, s.view, &s.host.builtinCache, path.Join(r.dir, "modules.builtin"), maxIndexFile, func(b []byte) (map[string]bool, error) { return ParseModulesBuiltin(b), nil })
+	r.dep, _, _ = readCached(s.host, s.view, &s.host.depCache, path.Join(r.dir, "modules.dep"), maxIndexFile, ParseModulesDep)
+	if s.memo.releases == nil {
+		s.memo.releases = map[string]otherRelease{}
+	}
+	s.memo.releases[release] = r
+	return r
 }
