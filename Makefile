@@ -65,9 +65,14 @@ fuzz-short:
 	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_TIME) ./kmod >/dev/null || exit 1; \
 	done
 
-## bench: the scrape benchmarks recorded in docs/benchmarks.md
+## bench: the benchmarks recorded in docs/benchmarks.md (about 10 minutes):
+## in-process scrapes, the process over HTTP (RSS, CPU, latency; wrk), and
+## the shell diagnosis they replace
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 200x -count 3 ./collector
+	$(GO) test -run '^$$' -bench . -benchtime 400x -count 6 ./collector
+	$(GO) test -run '^$$' -bench '^BenchmarkProcess$$' -benchtime 1000x -count 3 .
+	$(GO) test -run '^$$' -bench '^BenchmarkProcessWrk$$' -benchtime 1x .
+	$(GO) test -run '^$$' -bench '^BenchmarkShellDiagnosis$$' -benchtime 10x -count 3 .
 
 ## fuzz: every fuzz target for FUZZ_LONG each (10 minutes by default); results
 ## go to .build/fuzz.log, crashers to kmod/testdata/fuzz/ (commit them)

@@ -29,7 +29,7 @@ func must(b testing.TB, err error) {
 	}
 }
 
-func (h benchHost) collector(b *testing.B) *KmodCollector {
+func (h benchHost) collector(b testing.TB) *KmodCollector {
 	var reqs []Requirement
 	for _, m := range h.Required {
 		reqs = append(reqs, Requirement{Name: m, Source: "config"})

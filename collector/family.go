@@ -13,16 +13,16 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// Desc describes one gauge family: its name, help and label names. The
-// exposition's fixed parts (name, help, label names in sorted order) are
-// built once here and shared by every scrape's series.
+// Desc describes one metric family (a gauge, or a counter): its name, help
+// and label names. The exposition's fixed parts (name, help, label names in
+// sorted order) are built once here and shared by every scrape's series.
 type Desc struct {
 	name, help string
 	labels     []string // in the order Add takes their values
 	order      []int    // label indexes sorted by name, as the exposition orders them
 	sorted     []*string
 	counter    bool  // a counter rather than a gauge
-	id         int32 // its number, for buildFamilies to group series by
+	id         int32 // its number, by which build groups series
 
 	promOnce sync.Once
 	prom     *prometheus.Desc
@@ -33,6 +33,7 @@ var descCount atomic.Int32
 
 // NewDesc describes a gauge family named fqName with the given labels.
 func NewDesc(fqName, help string, labels ...string) *Desc {
+	labels = slices.Clone(labels)
 	d := &Desc{name: fqName, help: help, labels: labels, id: descCount.Add(1) - 1}
 	d.order = make([]int, len(labels))
 	for i := range d.order {

@@ -67,7 +67,7 @@ func (c *firewallCollector) Update(host *kmod.View, out *Sink) error {
 			out.Add(xtablesReadable, boolValue(!x.Unreadable), family)
 		}
 	}
-	version, _, err := host.Host().IptablesVersion()
+	version, _, err := host.IptablesVersion()
 	if err != nil {
 		errs = append(errs, err)
 	}

@@ -62,3 +62,28 @@ kmod_scrape_collector_success{collector="slow"} 0
 		t.Errorf("no log line names the slow collector: %q", logs.lines)
 	}
 }
+
+// Collectors run one after another, but one that stalls does not hold up
+// those after it: they are started beside it and answer in time.
+func TestStalledCollectorDoesNotHoldUpTheRest(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	// "a-stuck" sorts first, so it runs before the kernel collector.
+	kc := NewFromCollectors(fixtureHost("../fixtures/healthy"), map[string]Collector{
+		"a-stuck": slowCollector{release},
+		"kernel":  &kernelCollector{logger: log.NewNopLogger()},
+	}, log.NewNopLogger())
+	start := time.Now()
+	want := `
+# HELP kmod_scrape_collector_success 1 if the collector read everything it needs from the host, 0 if part of it failed (the log says which file).
+# TYPE kmod_scrape_collector_success gauge
+kmod_scrape_collector_success{collector="a-stuck"} 0
+kmod_scrape_collector_success{collector="kernel"} 1
+`
+	if err := testutil.GatherAndCompare(kc.Within(time.Now().Add(time.Second)), strings.NewReader(want), "kmod_scrape_collector_success"); err != nil {
+		t.Error(err)
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Errorf("the scrape took %v", elapsed)
+	}
+}

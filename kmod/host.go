@@ -178,14 +178,17 @@ type Snapshot struct {
 	memo memo
 }
 
-// Snapshot reads the host. A non-nil error means part of the state could
-// not be read; the snapshot is still usable for the rest.
-// Done releases the view it made.
+// Snapshot reads the host through a view of its own, which the snapshot's
+// Done releases. A non-nil error means part of the state could not be
+// read; the snapshot is still usable for the rest.
 func (h *Host) Snapshot() (*Snapshot, error) {
-	s, err := h.View().Snapshot()
-	if s != nil {
-		s.ownsView = true
+	v := h.View()
+	s, err := v.Snapshot()
+	if s == nil {
+		v.Release()
+		return nil, err
 	}
+	s.ownsView = true
 	return s, err
 }
 

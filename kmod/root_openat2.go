@@ -81,16 +81,7 @@ func (r Root) Stat(p string) (fs.FileInfo, error) {
 		}
 		return os.Stat(real)
 	}
-	fd, name, err := r.openFD(p, unix.O_PATH)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
-	}
-	return newStatInfo(path.Base(p), &st), nil
+	return r.statFD(p, unix.O_PATH, "stat")
 }
 
 // Lstat is Stat without following a final link, like lstat(2) on the host.
@@ -102,14 +93,19 @@ func (r Root) Lstat(p string) (fs.FileInfo, error) {
 		}
 		return os.Lstat(filepath.Join(real, path.Base(p)))
 	}
-	fd, name, err := r.openFD(p, unix.O_PATH|unix.O_NOFOLLOW)
+	return r.statFD(p, unix.O_PATH|unix.O_NOFOLLOW, "lstat")
+}
+
+// statFD stats a path opened inside the root with flags.
+func (r Root) statFD(p string, flags int, op string) (fs.FileInfo, error) {
+	fd, name, err := r.openFD(p, flags)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, &fs.PathError{Op: "lstat", Path: name, Err: err}
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
 	return newStatInfo(path.Base(p), &st), nil
 }

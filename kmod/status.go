@@ -319,7 +319,9 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 		deps = info.Depends
 	}
 	st.DepsOK = true
-	st.Deps = make([]Dependency, 0, len(deps))
+	if len(deps) > 0 {
+		st.Deps = make([]Dependency, 0, len(deps))
+	}
 	for _, d := range deps {
 		dep := s.dependency(d)
 		if !dep.Usable {

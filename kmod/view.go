@@ -12,11 +12,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// View is one scrape's reading of the host. The collectors of a scrape run
-// concurrently and several need the same files (the running release, the
-// kernel configuration, the iptables backend, the rulesets): through a View
-// each is read once per scrape, by whichever collector asks first. A View
-// is never reused: the next scrape takes a new one and reads afresh.
+// View is one scrape's reading of the host. Several collectors need the
+// same files (the running release, the kernel configuration, the iptables
+// backend, the rulesets): through a View each is read once per scrape, by
+// whichever collector asks first, and it is safe to share between
+// collectors running side by side. A View is never reused: the next scrape
+// takes a new one and reads afresh.
 type View struct {
 	host    *Host
 	kernel  func() (Kernel, error)
@@ -69,9 +70,6 @@ func (h *Host) View() *View {
 	v.backend = sync.OnceValue(func() string { return h.iptablesBackend(v) })
 	return v
 }
-
-// Host is the host the view reads.
-func (v *View) Host() *Host { return v.host }
 
 // Kernel is Host.ReadKernel, once per view.
 func (v *View) Kernel() (Kernel, error) { return v.kernel() }
