@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 //go:embed kconfig_netfilter.txt
@@ -84,27 +85,50 @@ func (h *Host) kernelConfig(files fileReader, release string) (cfg KernelConfig,
 	if ok || err != nil {
 		return cfg, boot, ok, err
 	}
+	// /proc/config.gz is the running kernel's own and changes only with it,
+	// but it is cached like any file, on its identity: decompressing and
+	// parsing it every scrape was most of a scrape on hosts without /boot.
 	gz := filepath.Join(h.proc, "config.gz")
-	f, err := os.Open(gz)
+	fi, err := os.Stat(gz)
 	if err != nil {
 		if NotApplicable(err) {
 			return nil, "", false, nil
 		}
 		return nil, "", false, err
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	cfg, err = h.kconfigCache.get(gz, fi, func() (KernelConfig, fs.FileInfo, error) {
+		f, err := os.OpenFile(gz, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, nil, err
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, nil, &fs.PathError{Op: "read", Path: gz, Err: ErrNotRegular}
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", gz, err)
+		}
+		data, err := io.ReadAll(io.LimitReader(zr, maxKernelConfig+1))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", gz, err)
+		}
+		if len(data) > maxKernelConfig {
+			return nil, nil, &fs.PathError{Op: "read", Path: gz, Err: ErrTooLarge}
+		}
+		return netfilterSymbols(ParseKernelConfig(data)), fi, nil
+	})
 	if err != nil {
-		return nil, "", false, fmt.Errorf("%s: %w", gz, err)
+		if NotApplicable(err) {
+			return nil, "", false, nil
+		}
+		return nil, "", false, err
 	}
-	data, err := io.ReadAll(io.LimitReader(zr, maxKernelConfig+1))
-	if err != nil {
-		return nil, "", false, fmt.Errorf("%s: %w", gz, err)
-	}
-	if len(data) > maxKernelConfig {
-		return nil, "", false, &fs.PathError{Op: "read", Path: gz, Err: ErrTooLarge}
-	}
-	return netfilterSymbols(ParseKernelConfig(data)), "/proc/config.gz", true, nil
+	return cfg, "/proc/config.gz", true, nil
 }
 
 // netfilterSymbols keeps the symbols of the module table: a distribution's

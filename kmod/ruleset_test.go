@@ -141,6 +141,11 @@ func TestKernelConfig(t *testing.T) {
 	if !ok || err != nil || src != "/proc/config.gz" || cfg.Tristate("CONFIG_NETFILTER_XT_SET") != "y" {
 		t.Errorf("config.gz: %v %q %v %v", cfg, src, ok, err)
 	}
+	// Cached while unchanged, read again once changed.
+	writeGzip(t, filepath.Join(d, "proc/config.gz"), "CONFIG_NETFILTER_XT_SET=m\nCONFIG_NF_CONNTRACK=m\n")
+	if cfg, _, _, err := h.KernelConfig("6.1.0-18-amd64"); err != nil || cfg.Tristate("CONFIG_NETFILTER_XT_SET") != "m" {
+		t.Errorf("changed config.gz not read again: %v %v", cfg, err)
+	}
 }
 
 func TestDpkgVersion(t *testing.T) {
