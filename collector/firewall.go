@@ -11,7 +11,7 @@ import (
 
 func init() {
 	registerCollector("firewall", true, func(o Options, l log.Logger) Collector {
-		return &firewallCollector{proc: o.ProcPath, requirements: o.Requirements, logger: l}
+		return &firewallCollector{requirements: o.Requirements, logger: l}
 	})
 }
 
@@ -29,7 +29,6 @@ var (
 )
 
 type firewallCollector struct {
-	proc         string
 	requirements func() Requirements
 	logger       log.Logger
 }
@@ -57,7 +56,7 @@ func (c *firewallCollector) Update(host *kmod.View, out *Sink) error {
 		out.Add(rulesetInvalidLines, float64(len(r.Invalid)), p)
 	}
 	for _, family := range []string{"ipv4", "ipv6"} {
-		x, err := kmod.ReadXtables(c.proc, family)
+		x, err := host.Xtables(family)
 		if err != nil {
 			errs = append(errs, err)
 			continue

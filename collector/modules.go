@@ -13,7 +13,7 @@ import (
 
 func init() {
 	registerCollector("modules", true, func(o Options, l log.Logger) Collector {
-		return &modulesCollector{proc: o.ProcPath, requirements: o.Requirements, logger: l}
+		return &modulesCollector{requirements: o.Requirements, logger: l}
 	})
 }
 
@@ -59,7 +59,6 @@ var (
 )
 
 type modulesCollector struct {
-	proc         string
 	requirements func() Requirements
 	logger       log.Logger
 }
@@ -73,19 +72,16 @@ func (c *modulesCollector) required(host *kmod.View, s *kmod.Snapshot, out *Sink
 	for _, b := range invalid {
 		level.Debug(c.logger).Log("msg", "ignoring boot entry that is not a module name", "path", b.Path, "line", b.Line)
 	}
-	xtables := map[string]kmod.Xtables{}
 	reported := map[string]bool{}
+	failed := map[string]bool{}
 	for _, r := range rulesets {
 		if !r.Exists || r.Err != nil || r.Format != kmod.FormatIptables {
 			continue // the firewall collector reports unreadable rulesets
 		}
-		x, ok := xtables[r.Family]
-		if !ok {
-			var err error
-			if x, err = kmod.ReadXtables(c.proc, r.Family); err != nil {
-				errs = append(errs, err)
-			}
-			xtables[r.Family] = x
+		x, err := host.Xtables(r.Family)
+		if err != nil && !failed[r.Family] {
+			failed[r.Family] = true
+			errs = append(errs, err)
 		}
 		if !x.Available || x.Unreadable {
 			continue

@@ -26,6 +26,7 @@ type View struct {
 
 	mu       sync.Mutex
 	rulesets map[string]rulesetRead
+	xtables  map[string]xtablesRead
 
 	// Each directory a stat goes through is opened (or resolved) once per
 	// view; a file is then one fstatat. The handles are closed when the
@@ -46,6 +47,11 @@ type kernelConfigRead struct {
 	config KernelConfig
 	source string
 	ok     bool
+}
+
+type xtablesRead struct {
+	xtables Xtables
+	err     error
 }
 
 type rulesetRead struct {
@@ -96,6 +102,22 @@ func (v *View) ReadRuleset(hostPath string) (Ruleset, bool, error) {
 	}
 	v.rulesets[hostPath] = rulesetRead{r, exists, err}
 	return r, exists, err
+}
+
+// Xtables is ReadXtables of the host's /proc, once per view and family:
+// the firewall and modules collectors both need it.
+func (v *View) Xtables(family string) (Xtables, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if x, ok := v.xtables[family]; ok {
+		return x.xtables, x.err
+	}
+	x, err := ReadXtables(v.host.proc, family)
+	if v.xtables == nil {
+		v.xtables = map[string]xtablesRead{}
+	}
+	v.xtables[family] = xtablesRead{x, err}
+	return x, err
 }
 
 // IptablesVersion is Host.IptablesVersion through the view.
