@@ -5,7 +5,12 @@ GOBIN               ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK_VERSION ?= v0.8.2
 FUZZ_TIME           ?= 3000x
 SCENARIO            ?= healthy
-DOCKER_IMAGE        ?= kmod-exporter:dev
+# The image everything in deploy/ names; DOCKER_REGISTRY (e.g.
+# registry.example.com/team/) prefixes it for a registry.
+DOCKER_REGISTRY     ?=
+DOCKER_TAG          ?= dev
+DOCKER_IMAGE        ?= $(DOCKER_REGISTRY)kmod-exporter:$(DOCKER_TAG)
+DOCKER_ARCH         ?= $(shell $(GO) env GOARCH)
 
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -19,7 +24,7 @@ export STATICCHECK_VERSION
 RUNBOOK_BASE        ?= https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 DEFAULT_RUNBOOK_BASE := https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 
-.PHONY: all build test deps testdata lint unit oracle growth bench fuzz fuzz-short fixtures update-golden run-fixture alerts dashboards kubernetes tools docker clean
+.PHONY: all build test deps testdata vmdata vmtest lint unit oracle growth bench fuzz fuzz-short fixtures update-golden run-fixture alerts dashboards kubernetes tools docker docker-binaries docker-push clean
 
 all: build
 
@@ -28,8 +33,9 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o kmod_exporter .
 
 ## test: everything CI runs: tools, real kernel trees, lint, a bounded fuzz
-## pass, the comparison with kmod, and the race-enabled tests
-test: deps testdata lint tools fuzz-short oracle growth unit
+## pass, the comparison with kmod, the race-enabled tests, and the real
+## kernels under QEMU
+test: deps testdata vmdata lint tools fuzz-short oracle growth unit vmtest
 
 deps:
 	@.ci/deps
@@ -45,7 +51,20 @@ lint:
 	$(GOBIN)/staticcheck ./...
 
 unit:
-	$(GO) test -race -count=1 -skip '^TestOracle' ./...
+	$(GO) test -race -count=1 -skip '^(TestOracle|TestVM)' ./...
+
+## vmdata: the real Debian kernels and the guest root the VM suite boots
+## (cached in testdata/cache/vm)
+vmdata:
+	@.ci/vmdata
+
+## vmtest: boot Debian's 6.1 and 6.12 kernels under QEMU (TCG) and check every
+## verdict against what the kernel does (internal/vmtest; about 5 minutes)
+vmtest:
+	@mkdir -p .build
+	@$(GO) test -count=1 -timeout 30m -run '^TestVM$$' -v ./internal/vmtest > .build/vmtest.log 2>&1; status=$$?; \
+	  grep -E '^(\s*--- (PASS|FAIL|SKIP)|ok|FAIL)' .build/vmtest.log; \
+	  if [ $$status != 0 ]; then tail -150 .build/vmtest.log; fi; exit $$status
 
 ## growth: without the race detector, 10,000 in-process scrapes (goroutines and
 ## heap must not grow) and 20,000 HTTP scrapes from 20 clients (no errors)
@@ -65,14 +84,21 @@ fuzz-short:
 	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_TIME) ./kmod >/dev/null || exit 1; \
 	done
 
-## bench: the benchmarks recorded in docs/benchmarks.md (about 10 minutes):
-## in-process scrapes, the process over HTTP (RSS, CPU, latency; wrk), and
-## the shell diagnosis they replace
+## bench: the benchmarks recorded in docs/benchmarks.md (about 15 minutes):
+## in-process scrapes (healthy and failure states), the tree walk, the
+## process over HTTP against its floor (RSS, CPU, latency; wrk), and the
+## shell diagnosis they replace; then the ratios (docs/bench/ratios.awk).
+## The output is kept in .build/bench.txt.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 400x -count 6 ./collector
-	$(GO) test -run '^$$' -bench '^BenchmarkProcess$$' -benchtime 1000x -count 3 .
-	$(GO) test -run '^$$' -bench '^BenchmarkProcessWrk$$' -benchtime 1x .
-	$(GO) test -run '^$$' -bench '^BenchmarkShellDiagnosis$$' -benchtime 10x -count 3 .
+	@mkdir -p .build; : > .build/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 400x -count 6 ./collector | tee -a .build/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkTreeIndex$$' -count 3 ./kmod | tee -a .build/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkProcess$$' -benchtime 1000x -count 3 . | tee -a .build/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkProcessWrk$$' -benchtime 1x . | tee -a .build/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkHTTPFloor$$' -benchtime 2000x -count 3 . | tee -a .build/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkHandler$$' -benchtime 2000x -count 3 . | tee -a .build/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkShellDiagnosis$$' -benchtime 10x -count 3 . | tee -a .build/bench.txt
+	@echo; echo "ratios (docs/benchmarks.md):"; awk -f docs/bench/ratios.awk .build/bench.txt
 
 ## fuzz: every fuzz target for FUZZ_LONG each (10 minutes by default); results
 ## go to .build/fuzz.log, crashers to kmod/testdata/fuzz/ (commit them)
@@ -98,11 +124,13 @@ run-fixture:
 	$(GO) run . --path.procfs=fixtures/$(SCENARIO)/proc --path.sysfs=fixtures/$(SCENARIO)/sys --path.rootfs=fixtures/$(SCENARIO)/root \
 	  $(if $(wildcard fixtures/$(SCENARIO)/config.yml),--config.file=fixtures/$(SCENARIO)/config.yml)
 
-## tools: the deployment tests, in their own module (Kubernetes API types)
+## tools: the deployment tests, in their own module (Kubernetes API types,
+## kustomize and Helm render the manifests and the chart)
 tools:
 	cd tools && $(GO) vet ./... && $(GOBIN)/staticcheck ./... && $(GO) test -count=1 ./...
 
-## kubernetes: regenerate deploy/kubernetes/prometheusrule.yaml from alerts/
+## kubernetes: regenerate deploy/kubernetes/prometheusrule.yaml and the Helm
+## chart's copy of the rules from alerts/
 kubernetes:
 	cd tools && $(GO) test ./kubernetes -run TestPrometheusRuleInSync -count=1 -update
 
@@ -116,11 +144,24 @@ alerts:
 	sed 's|$(DEFAULT_RUNBOOK_BASE)|$(RUNBOOK_BASE)|' alerts/kmod_exporter.rules.yml > .build/kmod_exporter.rules.yml
 	promtool check rules .build/kmod_exporter.rules.yml
 
-## docker: an image FROM scratch with the static binary
-docker:
-	mkdir -p .build
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o .build/kmod_exporter .
-	docker build -t $(DOCKER_IMAGE) .
+## docker: the image FROM scratch with the static binary, $(DOCKER_IMAGE), for
+## DOCKER_ARCH (this machine's; amd64 or arm64), with OCI labels
+docker: docker-binaries
+	docker build --platform linux/$(DOCKER_ARCH) --build-arg TARGETARCH=$(DOCKER_ARCH) \
+	  --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(DOCKER_IMAGE) .
+
+## docker-binaries: static binaries for linux/amd64 and linux/arm64 in .build/
+docker-binaries:
+	@for arch in amd64 arm64; do \
+	  echo "build .build/linux-$$arch/kmod_exporter"; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o .build/linux-$$arch/kmod_exporter . || exit 1; \
+	done
+
+## docker-push: one multi-architecture image (amd64, arm64) pushed to
+## $(DOCKER_IMAGE); needs docker buildx and DOCKER_REGISTRY
+docker-push: docker-binaries
+	docker buildx build --platform linux/amd64,linux/arm64 \
+	  --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(DOCKER_IMAGE) --push .
 
 clean:
 	rm -rf kmod_exporter .build

@@ -61,14 +61,17 @@ type causeOut struct {
 }
 
 type moduleOut struct {
-	Module       string     `json:"module"`
-	RequiredBy   []string   `json:"required_by"`
-	Loaded       bool       `json:"loaded"`
-	Builtin      bool       `json:"builtin"`
-	Blacklisted  bool       `json:"blacklisted"`
-	Disabled     bool       `json:"disabled"`
-	OnDisk       bool       `json:"present_on_disk"`
-	ReleaseMatch bool       `json:"release_match"`
+	Module       string   `json:"module"`
+	RequiredBy   []string `json:"required_by"`
+	Loaded       bool     `json:"loaded"`
+	Builtin      bool     `json:"builtin"`
+	Blacklisted  bool     `json:"blacklisted"`
+	Disabled     bool     `json:"disabled"`
+	OnDisk       bool     `json:"present_on_disk"`
+	ReleaseMatch bool     `json:"release_match"`
+	// FileError is why an on-disk file could not be read (truncated,
+	// too_large, corrupt, unreadable); release_match says nothing then.
+	FileError    string     `json:"file_error,omitempty"`
 	Dependencies bool       `json:"dependencies_satisfied"`
 	LoadOnBoot   bool       `json:"load_on_boot"`
 	Status       string     `json:"status"`
@@ -131,6 +134,9 @@ func runCheck(w io.Writer, host *kmod.Host, reqs collector.Requirements, o optio
 		mo := moduleOut{Module: m.Module, RequiredBy: m.Sources, Loaded: st.Loaded, Builtin: st.Builtin, Blacklisted: st.Blacklisted,
 			Disabled: st.Disabled, OnDisk: st.OnDisk, ReleaseMatch: st.ReleaseMatch, Dependencies: st.DepsOK, LoadOnBoot: st.LoadOnBoot,
 			Status: moduleState(m, d), Causes: []causeOut{}}
+		if st.OnDisk && st.FileErr != nil {
+			mo.FileError = kmod.FileErrReason(st.FileErr)
+		}
 		for _, c := range m.Causes {
 			mo.Causes = append(mo.Causes, render(c))
 		}
@@ -211,8 +217,12 @@ func printTable(w io.Writer, out checkOut, color bool) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "MODULE\tLOADED\tBUILT IN\tBLACKLISTED\tDISABLED\tON DISK\tRELEASE\tDEPS\tON BOOT\tSTATUS")
 	for _, m := range out.Modules {
+		release := map[bool]string{true: "ok", false: "mismatch"}[m.ReleaseMatch]
+		if m.FileError != "" {
+			release = m.FileError // the file, not its release, is what is wrong
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Module, yesNo(m.Loaded), yesNo(m.Builtin), yesNo(m.Blacklisted),
-			yesNo(m.Disabled), yesNo(m.OnDisk), map[bool]string{true: "ok", false: "mismatch"}[m.ReleaseMatch],
+			yesNo(m.Disabled), yesNo(m.OnDisk), release,
 			map[bool]string{true: "ok", false: "missing"}[m.Dependencies], yesNo(m.LoadOnBoot), paint(state[m.Status], m.Status))
 	}
 	tw.Flush()

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,19 +23,8 @@ import (
 // exit status.
 func runBinary(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return stdout.String(), 0
-	case errors.As(err, &exit):
-		return stdout.String(), exit.ExitCode()
-	}
-	t.Fatalf("%v: %s", err, stderr.String())
-	return "", -1
+	stdout, _, code := runOutputs(t, binary, args...)
+	return stdout, code
 }
 
 func golden(t *testing.T, path, got string) {
@@ -180,7 +167,7 @@ func TestConfigCheck(t *testing.T) {
 func TestReload(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "config.yml")
 	must(t, os.WriteFile(cfg, []byte("modules: [xt_recent]\nrulesets: []\n"), 0o644))
-	e := startExporter(t, append(scenarioArgs("healthy"), "--config.file="+cfg)...)
+	e := startExporter(t, append(scenarioArgs("healthy"), "--config.file="+cfg, "--web.enable-lifecycle")...)
 	post := func() int {
 		resp, err := http.Post("http://"+e.addr+"/-/reload", "", nil)
 		must(t, err)

@@ -1,21 +1,24 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
+	le "encoding/binary"
 	"errors"
 	"fmt"
-	"io"
+	"hash/crc32"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/flate"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/kmod-exporter/kmod_exporter/collector"
 )
@@ -29,99 +32,370 @@ const minScrapeBudget = 100 * time.Millisecond
 // timeout (X-Prometheus-Scrape-Timeout-Seconds) less offset, so a slow
 // collector costs its own metrics, not the whole scrape. At most
 // maxRequests scrapes run at once; beyond that the answer is 503.
+//
+// It answers as promhttp.HandlerFor with ContinueOnError would (the same
+// negotiation, headers and bytes; TestExpositionMatchesPromhttp), but
+// reuses the encoded bytes of every family that is the one it encoded last
+// time (the collectors reuse unchanged families), and scrapes arriving
+// while the host is being read share the next read (see gather).
 func metricsHandler(static prometheus.Gatherer, kc *collector.KmodCollector, maxRequests int, offset time.Duration, logger log.Logger) http.Handler {
-	var inFlight chan struct{}
+	h := &scrapeHandler{static: &stableFamilies{g: static}, kc: kc, offset: offset, errorLog: stdLogger{logger}}
 	if maxRequests > 0 {
-		inFlight = make(chan struct{}, maxRequests)
+		h.inFlight = make(chan struct{}, maxRequests)
 	}
-	// Compression is done here (see gzipResponse), not by promhttp.
-	opts := promhttp.HandlerOpts{ErrorLog: stdLogger{logger}, ErrorHandling: promhttp.ContinueOnError, DisableCompression: true}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if inFlight != nil {
-			select {
-			case inFlight <- struct{}{}:
-				defer func() { <-inFlight }()
-			default:
-				http.Error(w, fmt.Sprintf("limit of %d concurrent scrapes reached, try again later", maxRequests), http.StatusServiceUnavailable)
-				return
+	return h
+}
+
+type scrapeHandler struct {
+	static   prometheus.Gatherer
+	kc       *collector.KmodCollector
+	offset   time.Duration
+	inFlight chan struct{}
+	errorLog stdLogger
+
+	mu      sync.Mutex
+	running bool   // a round is reading the host
+	next    *round // the round the scrapes arriving now wait for
+	cache   encodedFamilies
+	cold    sync.Once
+}
+
+func (h *scrapeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.inFlight != nil {
+		select {
+		case h.inFlight <- struct{}{}:
+			defer func() { <-h.inFlight }()
+		default:
+			http.Error(w, fmt.Sprintf("limit of %d concurrent scrapes reached, try again later", cap(h.inFlight)), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	var deadline time.Time
+	if secs, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && secs > 0 {
+		budget := max(time.Duration(secs*float64(time.Second))-h.offset, minScrapeBudget)
+		deadline = time.Now().Add(budget)
+	}
+	w.Header().Add("Vary", "Accept-Encoding")
+	rd := h.gather(deadline)
+	defer rd.release()
+	if rd.err != nil {
+		h.errorLog.Println("error gathering metrics:", rd.err)
+		if len(rd.families) == 0 {
+			http.Error(w, "An error has occurred while serving metrics:\n\n"+rd.err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
+	gzipped := acceptsGzip(r.Header.Get("Accept-Encoding"))
+	hdr := w.Header()
+	hdr.Add("Vary", "Accept")
+	hdr.Set("Content-Type", string(format))
+	var body *answer
+	if names := r.URL.Query()["name[]"]; len(names) > 0 {
+		body = h.encode(filterFamilies(rd.families, names), format, gzipped)
+		defer putBuffer(body.buf)
+	} else {
+		body = rd.answer(format, gzipped, func() *answer { return h.encode(rd.families, format, gzipped) })
+	}
+	for _, err := range body.errs {
+		h.errorLog.Println("error encoding and sending metric family:", err)
+	}
+	if gzipped {
+		hdr.Set("Content-Encoding", "gzip")
+	}
+	hdr.Set("Content-Length", strconv.Itoa(len(body.bytes)))
+	w.Write(body.bytes)
+}
+
+// round is one reading of the host and the answers built from it.
+type round struct {
+	deadline time.Time // the earliest of its scrapes' deadlines; zero: none
+	done     chan struct{}
+	families []*dto.MetricFamily
+	err      error
+	refs     atomic.Int32 // scrapes using the round's answers
+
+	mu      sync.Mutex
+	answers map[answerKey]*answer
+}
+
+// release ends one scrape's use of the round; the last returns the
+// answers' buffers to the pool. Scrapes join a round only before it reads
+// the host and release it only after, so the count reaches 0 once.
+func (rd *round) release() {
+	if rd.refs.Add(-1) > 0 {
+		return
+	}
+	for _, a := range rd.answers {
+		if a.buf != nil {
+			putBuffer(a.buf)
+		}
+	}
+}
+
+// buffers hold answers and their uncompressed text between scrapes, so a
+// scrape does not allocate (and the collector scan) 64 KiB anew.
+var buffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 64<<10)) }}
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		b.Reset()
+		buffers.Put(b)
+	}
+}
+
+type answerKey struct {
+	format  expfmt.Format
+	gzipped bool
+}
+
+// answer is a response body, built once per round and format.
+type answer struct {
+	once  sync.Once
+	bytes []byte
+	buf   *bytes.Buffer // holding bytes, from the pool
+	errs  []error
+}
+
+func (rd *round) answer(format expfmt.Format, gzipped bool, build func() *answer) *answer {
+	k := answerKey{format, gzipped}
+	rd.mu.Lock()
+	a := rd.answers[k]
+	if a == nil {
+		if rd.answers == nil {
+			rd.answers = map[answerKey]*answer{}
+		}
+		a = &answer{}
+		rd.answers[k] = a
+	}
+	rd.mu.Unlock()
+	a.once.Do(func() {
+		b := build()
+		a.bytes, a.buf, a.errs = b.bytes, b.buf, b.errs
+	})
+	return a
+}
+
+// gather returns a reading of the host begun after the call: a scrape that
+// arrives while one is being read waits for the next, which every scrape
+// that arrived meanwhile shares. So each answer is as fresh as its own
+// reading would be, and 10 concurrent scrapers cost about one reading per
+// round instead of ten (docs/benchmarks.md).
+func (h *scrapeHandler) gather(deadline time.Time) *round {
+	h.mu.Lock()
+	rd := h.next
+	if rd == nil {
+		rd = &round{deadline: deadline, done: make(chan struct{})}
+		h.next = rd
+	}
+	rd.refs.Add(1)
+	if !deadline.IsZero() && (rd.deadline.IsZero() || deadline.Before(rd.deadline)) {
+		rd.deadline = deadline
+	}
+	if h.running {
+		h.mu.Unlock()
+		<-rd.done
+		return rd
+	}
+	h.running = true
+	h.next = nil
+	h.mu.Unlock()
+	h.run(rd)
+	return rd
+}
+
+// run reads the host for a round, then starts the round that gathered
+// scrapes meanwhile, if any.
+func (h *scrapeHandler) run(rd *round) {
+	func() {
+		defer close(rd.done)
+		rd.families, rd.err = merged{h.static, h.kc.Within(rd.deadline)}.Gather()
+	}()
+	// The first reading parses every index file and drops the parses no
+	// question needed (kmod's modules.alias): several megabytes that the
+	// runtime would hand back to the system only over the next minutes.
+	h.cold.Do(func() { go debug.FreeOSMemory() })
+	h.mu.Lock()
+	next := h.next
+	if next == nil {
+		h.running = false
+		h.mu.Unlock()
+		return
+	}
+	h.next = nil
+	h.mu.Unlock()
+	go h.run(next)
+}
+
+func filterFamilies(families []*dto.MetricFamily, names []string) []*dto.MetricFamily {
+	var out []*dto.MetricFamily
+	for _, f := range families {
+		for _, n := range names {
+			if f.GetName() == n {
+				out = append(out, f)
+				break
 			}
 		}
-		var deadline time.Time
-		if secs, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && secs > 0 {
-			budget := max(time.Duration(secs*float64(time.Second))-offset, minScrapeBudget)
-			deadline = time.Now().Add(budget)
+	}
+	return out
+}
+
+// encodedFamilies keeps the encoding of each family that came back the
+// same (the same object: the collectors reuse a family while its series are
+// unchanged) in two scrapes running, per format: text, and as a deflate
+// segment. A family seen once (the Go and process metrics, built anew each
+// time) is encoded with the scrape and not kept. Only families of the last
+// answer are kept.
+type encodedFamilies struct {
+	mu      sync.Mutex
+	entries map[*dto.MetricFamily]*familyBytes
+}
+
+type familyBytes struct {
+	formats map[expfmt.Format]*segment // nil until seen twice
+}
+
+// segment is encoded bytes: the exposition, and (made when first asked for)
+// the same compressed as a deflate segment that ends byte-aligned and not
+// final, so segments can be put one after another into one gzip stream.
+type segment struct {
+	plain    []byte
+	err      error
+	deflated []byte
+}
+
+// encode builds the body for families: the exposition in format, gzipped or
+// not.
+func (h *scrapeHandler) encode(families []*dto.MetricFamily, format expfmt.Format, gzipped bool) *answer {
+	// Look up each family's kept encoding, or note it is new.
+	segs := make([]*segment, len(families))
+	h.cache.mu.Lock()
+	previous := h.cache.entries
+	entries := make(map[*dto.MetricFamily]*familyBytes, len(families))
+	for i, f := range families {
+		fb := previous[f]
+		switch {
+		case fb == nil:
+			fb = &familyBytes{}
+		case fb.formats == nil:
+			fb.formats = map[expfmt.Format]*segment{}
+			fallthrough
+		default:
+			if fb.formats[format] == nil {
+				fb.formats[format] = &segment{}
+			}
+			segs[i] = fb.formats[format]
 		}
-		w.Header().Add("Vary", "Accept-Encoding")
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			gz := newGzipResponse(w)
-			defer gz.close()
-			w = gz
+		entries[f] = fb
+	}
+	h.cache.entries = entries
+	h.cache.mu.Unlock()
+
+	a := &answer{}
+	plain := getBuffer()
+	// pieces are plain's byte ranges in order: a kept segment each, or a
+	// run of families encoded for this answer alone.
+	type piece struct {
+		seg        *segment
+		start, end int
+	}
+	var pieces []piece
+	// One encoder for the answer: making one parses the format.
+	enc := expfmt.NewEncoder(plain, format)
+	for i, f := range families {
+		s := segs[i]
+		if s != nil {
+			h.cache.mu.Lock()
+			if s.plain == nil {
+				s.plain, s.err = encodeFamily(f, format)
+			}
+			p, err := s.plain, s.err
+			h.cache.mu.Unlock()
+			if err != nil {
+				a.errs = append(a.errs, err)
+			}
+			start := plain.Len()
+			plain.Write(p)
+			pieces = append(pieces, piece{seg: s, start: start, end: plain.Len()})
+			continue
 		}
-		promhttp.HandlerFor(merged{static, kc.Within(deadline)}, opts).ServeHTTP(w, r)
-	})
-}
-
-// gzipWriters compress without state kept between writes (klauspost's
-// stateless gzip behind a 32 KiB buffer). Against promhttp's gzip at the
-// default level, a scrape compresses in a fifth of the time to about a
-// sixth more bytes, and a writer waiting in the pool holds a few kilobytes
-// instead of 0.8 MiB (docs/benchmarks.md).
-var gzipWriters = sync.Pool{New: func() any {
-	z, _ := gzip.NewWriterLevel(nil, gzip.StatelessCompression)
-	return &gzipWriter{z: z, buf: bufio.NewWriterSize(z, 32<<10)}
-}}
-
-type gzipWriter struct {
-	z   *gzip.Writer
-	buf *bufio.Writer
-}
-
-// gzipResponse compresses what is written to it, unless the handler drops
-// the Content-Encoding header before the answer starts, as promhttp does
-// for a plain-text error.
-type gzipResponse struct {
-	http.ResponseWriter
-	gz             *gzipWriter
-	started, plain bool
-}
-
-func newGzipResponse(w http.ResponseWriter) *gzipResponse {
-	gz := gzipWriters.Get().(*gzipWriter)
-	gz.z.Reset(w)
-	gz.buf.Reset(gz.z)
-	w.Header().Set("Content-Encoding", "gzip")
-	return &gzipResponse{ResponseWriter: w, gz: gz}
-}
-
-func (g *gzipResponse) WriteHeader(code int) {
-	if !g.started {
-		g.started = true
-		g.plain = g.Header().Get("Content-Encoding") != "gzip"
-		g.Header().Del("Content-Length")
+		start := plain.Len()
+		if err := enc.Encode(f); err != nil {
+			a.errs = append(a.errs, err)
+		}
+		if n := len(pieces); n > 0 && pieces[n-1].seg == nil {
+			pieces[n-1].end = plain.Len()
+		} else {
+			pieces = append(pieces, piece{start: start, end: plain.Len()})
+		}
 	}
-	g.ResponseWriter.WriteHeader(code)
+	if c, ok := enc.(expfmt.Closer); ok {
+		start := plain.Len()
+		if err := c.Close(); err != nil {
+			a.errs = append(a.errs, err)
+		}
+		if plain.Len() > start {
+			pieces = append(pieces, piece{start: start, end: plain.Len()})
+		}
+	}
+	if !gzipped {
+		a.bytes, a.buf = plain.Bytes(), plain
+		return a
+	}
+	defer putBuffer(plain)
+	body := plain.Bytes()
+	out := getBuffer()
+	// The gzip header: deflate, no name, no time, unknown OS (RFC 1952).
+	out.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255})
+	for _, p := range pieces {
+		if p.seg == nil {
+			writeStored(out, body[p.start:p.end])
+			continue
+		}
+		h.cache.mu.Lock()
+		if p.seg.deflated == nil {
+			var b bytes.Buffer
+			flate.StatelessDeflate(&b, body[p.start:p.end], false, nil)
+			p.seg.deflated = b.Bytes()
+		}
+		d := p.seg.deflated
+		h.cache.mu.Unlock()
+		out.Write(d)
+	}
+	// The final block: empty and stored (BFINAL 1, BTYPE 00, LEN 0, NLEN
+	// 0xffff), written by hand so that an answer whose families are all
+	// kept compresses nothing and the compressor's pooled state (half a
+	// megabyte) is let go.
+	out.Write([]byte{1, 0, 0, 0xff, 0xff})
+	out.Write(le.LittleEndian.AppendUint32(le.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(body)), uint32(len(body))))
+	a.bytes, a.buf = out.Bytes(), out
+	return a
 }
 
-func (g *gzipResponse) Write(p []byte) (int, error) {
-	if !g.started {
-		g.WriteHeader(http.StatusOK)
+// writeStored appends data as stored (uncompressed) deflate blocks. The
+// families encoded for one answer alone (the Go and process metrics that
+// changed, the collector durations) are a few kilobytes in short runs
+// between kept segments, and compressing a run costs about 10 µs however
+// short it is, for a kilobyte saved: storing them cut a scrape's CPU by a
+// tenth for 3 KB more on the wire (docs/benchmarks.md).
+func writeStored(out *bytes.Buffer, data []byte) {
+	for len(data) > 0 {
+		n := min(len(data), 0xffff)
+		// Byte-aligned here (after the gzip header or a segment that ends
+		// aligned): the block header is BFINAL 0, BTYPE 00 and padding.
+		out.WriteByte(0)
+		out.Write(le.LittleEndian.AppendUint16(le.LittleEndian.AppendUint16(nil, uint16(n)), ^uint16(n)))
+		out.Write(data[:n])
+		data = data[n:]
 	}
-	if g.plain {
-		return g.ResponseWriter.Write(p)
-	}
-	return g.gz.buf.Write(p)
 }
 
-// close ends the gzip stream (an empty one if nothing was written) and
-// returns the writer to the pool.
-func (g *gzipResponse) close() {
-	if !g.plain {
-		g.gz.buf.Flush()
-		g.gz.z.Close()
-	}
-	g.gz.z.Reset(io.Discard)
-	g.gz.buf.Reset(g.gz.z)
-	gzipWriters.Put(g.gz)
+func encodeFamily(f *dto.MetricFamily, format expfmt.Format) ([]byte, error) {
+	var b bytes.Buffer
+	err := expfmt.NewEncoder(&b, format).Encode(f)
+	return b.Bytes(), err
 }
 
 // acceptsGzip reads an Accept-Encoding header as RFC 9110 says: gzip (or
@@ -154,8 +428,19 @@ func acceptsGzip(header string) bool {
 type merged struct{ static, scrape prometheus.Gatherer }
 
 func (m merged) Gather() ([]*dto.MetricFamily, error) {
-	a, errA := m.static.Gather()
+	// The static metrics (a tenth of a millisecond: the Go runtime's and
+	// /proc/self's) are gathered beside the collectors, on the other core.
+	var (
+		a    []*dto.MetricFamily
+		errA error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		a, errA = m.static.Gather()
+	}()
 	b, errB := m.scrape.Gather()
+	<-done
 	out := make([]*dto.MetricFamily, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
@@ -175,4 +460,91 @@ func (m merged) Gather() ([]*dto.MetricFamily, error) {
 	}
 	out = append(append(out, a[i:]...), b[j:]...)
 	return out, errors.Join(errA, errB)
+}
+
+// stableFamilies gathers the static metrics (build info, Go, process) and
+// hands back last scrape's family object for each family whose content is
+// unchanged, so the handler's encoding cache, which keeps the encoding of a
+// family that comes back as the same object, also serves the static
+// families that do not change from scrape to scrape (build info, go_info,
+// the limits, most go_memstats_*): about half of them.
+type stableFamilies struct {
+	g    prometheus.Gatherer
+	mu   sync.Mutex
+	last map[string]*dto.MetricFamily
+}
+
+func (s *stableFamilies) Gather() ([]*dto.MetricFamily, error) {
+	families, err := s.g.Gather()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := make(map[string]*dto.MetricFamily, len(families))
+	for i, f := range families {
+		if old := s.last[f.GetName()]; old != nil && sameFamily(old, f) {
+			families[i] = old
+		}
+		next[f.GetName()] = families[i]
+	}
+	s.last = next
+	return families, err
+}
+
+// sameTime compares two created timestamps (*timestamppb.Timestamp, named
+// by its methods so the module need not depend on protobuf directly).
+func sameTime[T interface {
+	comparable
+	GetSeconds() int64
+	GetNanos() int32
+}](a, b T) bool {
+	var none T
+	return (a == none) == (b == none) && a.GetSeconds() == b.GetSeconds() && a.GetNanos() == b.GetNanos()
+}
+
+// sameFamily reports whether two families encode the same in every format.
+// It knows the fields client_golang's Go, process and version collectors
+// set; anything else (exemplars, native histograms, created timestamps)
+// counts as a change, which only costs an encoding.
+func sameFamily(a, b *dto.MetricFamily) bool {
+	if a.GetName() != b.GetName() || a.GetHelp() != b.GetHelp() || a.GetType() != b.GetType() || a.GetUnit() != b.GetUnit() || len(a.Metric) != len(b.Metric) {
+		return false
+	}
+	for i, m := range a.Metric {
+		if !sameMetric(m, b.Metric[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameMetric(a, b *dto.Metric) bool {
+	if len(a.Label) != len(b.Label) || a.TimestampMs != nil || b.TimestampMs != nil {
+		return false
+	}
+	for i, l := range a.Label {
+		if l.GetName() != b.Label[i].GetName() || l.GetValue() != b.Label[i].GetValue() {
+			return false
+		}
+	}
+	switch {
+	case a.Gauge != nil:
+		return b.Gauge != nil && a.Gauge.GetValue() == b.Gauge.GetValue()
+	case a.Counter != nil:
+		return b.Counter != nil && a.Counter.Exemplar == nil && b.Counter.Exemplar == nil &&
+			sameTime(a.Counter.CreatedTimestamp, b.Counter.CreatedTimestamp) && a.Counter.GetValue() == b.Counter.GetValue()
+	case a.Untyped != nil:
+		return b.Untyped != nil && a.Untyped.GetValue() == b.Untyped.GetValue()
+	case a.Summary != nil:
+		x, y := a.Summary, b.Summary
+		if y == nil || !sameTime(x.CreatedTimestamp, y.CreatedTimestamp) || x.GetSampleCount() != y.GetSampleCount() ||
+			x.GetSampleSum() != y.GetSampleSum() || len(x.Quantile) != len(y.Quantile) {
+			return false
+		}
+		for i, q := range x.Quantile {
+			if q.GetQuantile() != y.Quantile[i].GetQuantile() || q.GetValue() != y.Quantile[i].GetValue() {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

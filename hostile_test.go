@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
+	le "encoding/binary"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -77,7 +80,8 @@ var hostileCases = []hostileCase{
 		data, err := os.ReadFile(p)
 		must(t, err)
 		writeHostile(t, p, data[:len(data)/2])
-	}, fail: []string{"modules"}, logged: "xt_recent.ko.zst"},
+	}, logged: "xt_recent.ko.zst", extra: []string{`kmod_module_file_error{module="xt_recent",path="/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/xt_recent.ko.zst",reason="truncated"} 1`},
+		missing: []string{`kmod_module_release_match{module="xt_recent"}`}},
 	{name: "binary modules-load.d file", damage: func(t *testing.T, h string) {
 		writeHostile(t, filepath.Join(h, "root/etc/modules-load.d/junk.conf"), append(junk(4096), []byte("\n../../etc/passwd\nnul\x00name\n"+strings.Repeat("a", 10000)+"\n")...))
 	}, missing: []string{"etc/passwd"}},
@@ -130,10 +134,11 @@ var hostileCases = []hostileCase{
 		data, err := os.ReadFile(p)
 		must(t, err)
 		writeHostile(t, p, data[:len(data)/2])
-	}, fail: []string{"modules"}, logged: "nf_conntrack.ko.xz", extra: []string{`kmod_module_release_match{module="nf_conntrack"} 0`}},
+	}, logged: "nf_conntrack.ko.xz", extra: []string{`kmod_module_file_error{module="nf_conntrack",path="/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz",reason="truncated"} 1`,
+		`kmod_module_release_match{module="xt_recent"} 1`}, missing: []string{`kmod_module_release_match{module="nf_conntrack"}`}},
 	{name: "corrupt .ko", damage: func(t *testing.T, h string) {
 		writeHostile(t, filepath.Join(modDir(h), "kernel/net/netfilter/xt_multiport.ko"), append([]byte("\x7fELF\x02\x01\x01"), junk(4096)...))
-	}, fail: []string{"modules"}, logged: "xt_multiport.ko"},
+	}, logged: "xt_multiport.ko", extra: []string{`kmod_module_file_error{module="xt_multiport",path="/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/xt_multiport.ko",reason="corrupt"} 1`}},
 	{name: "zstd decompression bomb", damage: func(t *testing.T, h string) {
 		var b bytes.Buffer
 		w, err := zstd.NewWriter(&b, zstd.WithEncoderLevel(zstd.SpeedBestCompression))
@@ -144,7 +149,25 @@ var hostileCases = []hostileCase{
 		}
 		must(t, w.Close())
 		writeHostile(t, filepath.Join(modDir(h), "kernel/net/netfilter/xt_recent.ko.zst"), b.Bytes())
-	}, fail: []string{"modules"}, logged: "xt_recent.ko.zst"},
+	}, logged: "xt_recent.ko.zst", extra: []string{`reason="corrupt"} 1`}},
+	{name: "zstd bomb after a real ELF header", damage: func(t *testing.T, h string) {
+		bomb(t, h, "xt_recent.ko.zst", "zstd", false)
+	}, logged: "xt_recent.ko.zst", extra: []string{`kmod_module_file_error{module="xt_recent",path="/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/xt_recent.ko.zst",reason="corrupt"} 1`}},
+	{name: "xz bomb after a real ELF header", damage: func(t *testing.T, h string) {
+		bomb(t, h, "nf_conntrack.ko.xz", "xz", false)
+	}, logged: "nf_conntrack.ko.xz", extra: []string{`module="nf_conntrack",path="/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz",reason="corrupt"} 1`}},
+	{name: "gzip bomb after a real ELF header", damage: func(t *testing.T, h string) {
+		bomb(t, h, "xt_set.ko.gz", "gzip", false)
+	}, logged: "xt_set.ko.gz", extra: []string{`module="xt_set",path="/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/xt_set.ko.gz",reason="corrupt"} 1`}},
+	{name: "xz bomb whose section headers lie past the bound", damage: func(t *testing.T, h string) {
+		bomb(t, h, "nf_conntrack.ko.xz", "xz", true)
+	}, logged: "nf_conntrack.ko.xz", extra: []string{`module="nf_conntrack",path="/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz",reason="too_large"} 1`}},
+	{name: "zstd bomb whose section headers lie past the bound", damage: func(t *testing.T, h string) {
+		bomb(t, h, "xt_recent.ko.zst", "zstd", true)
+	}, logged: "xt_recent.ko.zst", extra: []string{`reason="too_large"} 1`}},
+	{name: "100 MiB .modinfo section", damage: func(t *testing.T, h string) {
+		hugeModinfo(t, h, "xt_multiport.ko")
+	}, logged: "xt_multiport.ko", extra: []string{`module="xt_multiport",path="/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/xt_multiport.ko",reason="too_large"} 1`}},
 	{name: "binary ruleset", damage: func(t *testing.T, h string) {
 		writeHostile(t, filepath.Join(h, "root/etc/iptables/rules.v4"), junk(8192))
 	},
@@ -164,7 +187,9 @@ func TestHostileInput(t *testing.T) {
 			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.cmd.Process.Pid))
 			must(t, err)
 			if m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(status); m != nil {
-				if kb, _ := strconv.Atoi(string(m[1])); kb > maxHostileRSSKiB {
+				kb, _ := strconv.Atoi(string(m[1]))
+				t.Logf("peak RSS %.1f MiB", float64(kb)/1024)
+				if kb > maxHostileRSSKiB {
 					t.Errorf("peak memory %d KiB, more than %d", kb, maxHostileRSSKiB)
 				}
 			}
@@ -173,10 +198,68 @@ func TestHostileInput(t *testing.T) {
 }
 
 // maxHostileRSSKiB bounds the exporter's peak memory on hostile input: a
-// file larger than its bound is refused unread, the largest bound is 32 MiB
-// (a module, decompressed), and files in /proc (size 0) are read up to
-// 16 MiB.
-const maxHostileRSSKiB = 120 << 10
+// file larger than its bound is refused unread, a compressed module is
+// read as a stream holding at most 2 MiB of it, and files in /proc (size 0)
+// are read up to 16 MiB. The DaemonSet's memory limit is set from it.
+const maxHostileRSSKiB = 40 << 10
+
+// bomb replaces a module of the healthy host with a real module's ELF
+// header followed by 1 GiB of zeros, compressed with the given tool; with
+// far, the header's section header offset points past MaxModuleSize.
+func bomb(t *testing.T, host, name, tool string, far bool) {
+	t.Helper()
+	header, err := os.ReadFile(filepath.Join(modDir(host), "kernel/net/netfilter/nf_nat.ko"))
+	must(t, err)
+	header = header[:64]
+	if far {
+		le.LittleEndian.PutUint64(header[0x28:], 1<<30-4096) // e_shoff
+	}
+	out := filepath.Join(modDir(host), "kernel/net/netfilter", name)
+	args := map[string][]string{"zstd": {"-q", "-1", "-c"}, "xz": {"-q", "-0", "-c", "--check=crc32"}, "gzip": {"-1", "-c"}}[tool]
+	cmd := exec.Command(testenv.Tool(t, tool), args...)
+	cmd.Stdin = io.MultiReader(bytes.NewReader(header), io.LimitReader(zeroReader{}, 1<<30))
+	f, err := os.Create(out)
+	must(t, err)
+	defer f.Close()
+	cmd.Stdout = f
+	must(t, cmd.Run())
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// hugeModinfo makes a module whose .modinfo section claims 100 MiB: a
+// sparse file with the fixture module's sections, the .modinfo one grown.
+func hugeModinfo(t *testing.T, host, name string) {
+	t.Helper()
+	p := filepath.Join(modDir(host), "kernel/net/netfilter", name)
+	f, err := elf.Open(p)
+	must(t, err)
+	sec := f.Section(".modinfo")
+	f.Close()
+	if sec == nil {
+		t.Fatalf("%s has no .modinfo", p)
+	}
+	data, err := os.ReadFile(p)
+	must(t, err)
+	// The section header's sh_size field (ELF64: offset 32 in the header).
+	shoff := le.LittleEndian.Uint64(data[0x28:])
+	for i := 0; i < int(le.LittleEndian.Uint16(data[0x3c:])); i++ {
+		h := data[shoff+uint64(i)*64:]
+		if le.LittleEndian.Uint64(h[24:]) == sec.Offset && le.LittleEndian.Uint64(h[32:]) == sec.Size {
+			le.LittleEndian.PutUint64(h[32:], 100<<20)
+		}
+	}
+	writeHostile(t, p, data)
+	g, err := os.OpenFile(p, os.O_RDWR, 0)
+	must(t, err)
+	must(t, g.Truncate(int64(sec.Offset)+100<<20))
+	g.Close()
+}
 
 // logged waits up to 5 s for a log line: the exporter's stderr reaches the
 // test through a pipe, after the scrape's response.

@@ -5,9 +5,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -42,7 +47,7 @@ type options struct {
 	modules                                                          []string
 	maxRequests                                                      int
 	timeoutOffset                                                    time.Duration
-	noExporterMetrics, configCheck                                   bool
+	noExporterMetrics, configCheck, enableLifecycle                  bool
 	checkFormat, checkColor                                          string
 	web                                                              *web.FlagConfig
 }
@@ -55,6 +60,7 @@ func run(args []string) int {
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.metricsPath)
 	app.Flag("web.max-requests", "Maximum number of parallel scrape requests; 0 disables the limit.").Default("40").IntVar(&o.maxRequests)
 	app.Flag("web.disable-exporter-metrics", "Exclude the exporter's own go_* and process_* metrics.").BoolVar(&o.noExporterMetrics)
+	app.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP request (POST /-/reload), as Prometheus' flag of the same name. SIGHUP reloads either way.").BoolVar(&o.enableLifecycle)
 	app.Flag("web.scrape-timeout-offset", "Subtracted from Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds): collectors still running then are reported failed, and the rest is served.").Default("500ms").DurationVar(&o.timeoutOffset)
 	app.Flag("path.procfs", "The host's procfs mount point.").Default("/proc").StringVar(&o.procPath)
 	app.Flag("path.sysfs", "The host's sysfs mount point.").Default("/sys").StringVar(&o.sysPath)
@@ -70,6 +76,7 @@ func run(args []string) int {
 	check := app.Command("check", "Print each required module's checks, and the cause and fix of each problem. Exit status: 0 healthy, 1 a required module is unhealthy, 2 the host could not be read.")
 	check.Flag("output", "Output format: table or json.").Default("table").EnumVar(&o.checkFormat, "table", "json")
 	check.Flag("color", "Colour the table: auto (on a terminal), always or never.").Default("auto").EnumVar(&o.checkColor, "auto", "always", "never")
+	stampVersion()
 	app.Version(version.Print(exporterName))
 	app.HelpFlag.Short('h')
 	command, err := app.Parse(args)
@@ -81,11 +88,12 @@ func run(args []string) int {
 	logger, slogger := newLogger(os.Stderr, *logFormat, *logLevel)
 	reqs, err := loadRequirements(o.configFile, o.modules)
 	if err != nil {
-		level.Error(logger).Log("msg", "invalid configuration", "err", err)
+		// Said once: plainly for --config.check, in the log otherwise.
 		if o.configCheck {
 			fmt.Fprintf(os.Stderr, "configuration invalid: %v\n", err)
 			return 1
 		}
+		level.Error(logger).Log("msg", "invalid configuration", "err", err)
 		return 2
 	}
 	if o.configCheck {
@@ -99,7 +107,7 @@ func run(args []string) int {
 	}
 
 	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
-	if os.Geteuid() == 0 {
+	if os.Geteuid() == 0 && hasCapabilities() {
 		level.Warn(logger).Log("msg", "running as root: kmod_exporter needs no privileges; run it as an unprivileged user (root only adds the x_tables match and target checks)")
 	}
 	describeHost(logger, host)
@@ -114,13 +122,13 @@ func run(args []string) int {
 	reg.MustRegister(versioncollector.NewCollector(exporterName))
 	if o.outputFile != "" {
 		if err := writeTextfile(merged{reg, kc}, o.outputFile); err != nil {
-			level.Error(logger).Log("msg", "cannot write the metrics file", "path", o.outputFile, "err", err)
+			level.Error(logger).Log("msg", "cannot write the metrics file", "path", o.outputFile, "err", err, "fix", textfileFix(o.outputFile, err))
 			return 1
 		}
 		return 0
 	}
 	if !o.noExporterMetrics {
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg.MustRegister(collectors.NewGoCollector(), newProcessCollector())
 	}
 	reload := newReloader(logger, reg, func() error {
 		r, err := loadRequirements(o.configFile, o.modules)
@@ -139,13 +147,15 @@ func run(args []string) int {
 
 	mux := http.NewServeMux()
 	mux.Handle(o.metricsPath, metricsHandler(reg, kc, o.maxRequests, o.timeoutOffset, logger))
-	mux.Handle("/-/reload", reload)
+	mux.Handle("/-/reload", lifecycle(o.enableLifecycle, reload))
 	if o.metricsPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "kmod exporter",
 			Description: "Kernel module and firewall health",
 			Version:     version.Info(),
 			Links:       []web.LandingLinks{{Address: o.metricsPath, Text: "Metrics"}},
+			// No pprof handlers are served, so no links to them.
+			Profiling: "false",
 		})
 		if err != nil {
 			level.Error(logger).Log("msg", "cannot build landing page", "err", err)
@@ -154,6 +164,12 @@ func run(args []string) int {
 		mux.Handle("/", landing)
 	}
 	server := &http.Server{Handler: mux}
+	// systemd hands a socket-activated service its socket: use it without
+	// --web.systemd-socket, so the one shipped unit serves both ways.
+	if os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid()) && os.Getenv("LISTEN_FDS") != "" {
+		activated := true
+		o.web.WebSystemdSocket = &activated
+	}
 	if err := web.ListenAndServe(server, o.web, slogger); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		level.Error(logger).Log("msg", "server stopped", "err", err)
 		return 1
@@ -192,11 +208,16 @@ func loadRequirements(configFile string, modules []string) (collector.Requiremen
 	)
 	switch {
 	case configFile != "":
-		data, rerr := os.ReadFile(configFile)
+		data, rerr := readConfigFile(configFile)
 		if rerr != nil {
-			return reqs, rerr
+			return reqs, fmt.Errorf("--config.file: %w", rerr)
 		}
 		if cfg, err = kmod.ParseConfig(data); err != nil {
+			var ce *kmod.ConfigError
+			if errors.As(err, &ce) {
+				ce.File = configFile
+				return reqs, ce
+			}
 			return reqs, fmt.Errorf("%s: %w", configFile, err)
 		}
 		source = "config"
@@ -215,4 +236,77 @@ func loadRequirements(configFile string, modules []string) (collector.Requiremen
 	reqs.IncludeBoot = cfg.IncludeLoadOnBoot
 	reqs.Rulesets = cfg.RulesetPaths()
 	return reqs, nil
+}
+
+// stampVersion fills in what `make build` stamps with -ldflags when the
+// binary was built otherwise (go install, go build, go run), from what the
+// Go toolchain recorded in it, so --version and the landing page are never
+// empty.
+func stampVersion() {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	if version.Version == "" {
+		version.Version = bi.Main.Version // v1.2.3 from go install, "(devel)" from a work tree
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.time" && version.BuildDate == "" {
+			version.BuildDate = s.Value
+		}
+	}
+	if version.Version == "" {
+		version.Version = "unknown"
+	}
+}
+
+// textfileFix says how to make the textfile directory writable, since the
+// usual failure is Debian's directory, root:root 0755, and a service user
+// that is not root.
+func textfileFix(path string, err error) string {
+	dir := filepath.Dir(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "the directory " + dir + " does not exist: install node_exporter (Debian: prometheus-node-exporter) or give --output.file the directory of its --collector.textfile.directory"
+	case errors.Is(err, fs.ErrPermission):
+		return "this user (uid " + strconv.Itoa(os.Getuid()) + ") cannot create files in " + dir + ": run as the directory's owner (Debian ships it root:root 0755, and deploy/systemd/kmod_exporter-textfile.service runs as root without capabilities for that), or make it group-writable for this user (chgrp GROUP " + dir + " && chmod g+w " + dir + ")"
+	}
+	return "check that " + dir + " is writable and not full"
+}
+
+// hasCapabilities says whether this process holds any capability. Root
+// without any (the textfile unit, which runs as root only to own Debian's
+// textfile directory) can do no more than the files' owner bits allow, so
+// it is not warned about.
+func hasCapabilities() bool {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return true
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			return strings.Trim(strings.TrimSpace(v), "0") != ""
+		}
+	}
+	return true
+}
+
+// maxConfigBytes bounds --config.file: a real one is a few hundred bytes,
+// and a huge one must not take the process past its memory limit.
+const maxConfigBytes = 1 << 20
+
+func readConfigFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes", name, maxConfigBytes)
+	}
+	return data, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,6 +62,9 @@ func BenchmarkProcess(b *testing.B) {
 	}
 	b.ReportMetric(statusMiB(b, status, "VmRSS"), "rss-MiB")
 	b.ReportMetric(statusMiB(b, status, "VmHWM"), "peak-rss-MiB")
+	// Heap and stacks, against the binary's pages in memory.
+	b.ReportMetric(statusMiB(b, status, "RssAnon"), "rss-anon-MiB")
+	b.ReportMetric(statusMiB(b, status, "RssFile"), "rss-file-MiB")
 	b.ReportMetric(cpu/float64(b.N)*1e3, "cpu-ms/scrape")
 	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1e3, "p50-ms")
 	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1e3, "p99-ms")
@@ -67,7 +73,7 @@ func BenchmarkProcess(b *testing.B) {
 // startBenchExporter starts the built exporter on the amd64 tree with 50
 // netfilter modules required and loaded, and returns it and its pid.
 func startBenchExporter(b *testing.B) (*exporter, string) {
-	h := testenv.NewKernelHost(b, "6.1.0-56-amd64", 50)
+	h := testenv.NewKernelHost(b, testenv.Release(b, "amd64"), 50)
 	args := []string{"--path.procfs=" + h.Proc, "--path.sysfs=" + h.Sys, "--path.rootfs=" + h.Root, "--log.level=warn"}
 	for _, m := range h.Required {
 		args = append(args, "--module="+m)
@@ -154,7 +160,7 @@ func wrkValue(b *testing.B, out []byte, pattern string) float64 {
 // modules on the same tree. Compare with BenchmarkScrapeWarm.
 func BenchmarkShellDiagnosis(b *testing.B) {
 	bash, modinfo := testenv.Tool(b, "bash"), testenv.Tool(b, "modinfo")
-	h := testenv.NewKernelHost(b, "6.1.0-56-amd64", 50)
+	h := testenv.NewKernelHost(b, testenv.Release(b, "amd64"), 50)
 	script := append([]string{"docs/bench/seed-diagnosis.sh", h.Proc, h.Root, h.Release}, h.Required...)
 	env := append(os.Environ(), "PATH="+filepath.Dir(modinfo)+":"+os.Getenv("PATH"))
 	b.ResetTimer()
@@ -166,4 +172,161 @@ func BenchmarkShellDiagnosis(b *testing.B) {
 			b.Fatalf("%v\n%s", err, out)
 		}
 	}
+}
+
+// floorEnv names, in the environment of a re-run test binary, the files
+// whose bytes the floor server answers with (plain and gzip).
+const floorEnv = "KMOD_EXPORTER_FLOOR_BODY"
+
+// The floor server: this test binary, re-run with floorEnv set, serves the
+// exporter's own answer as cached bytes from a plain net/http server (the
+// gzip one when the client asks for gzip) and does nothing else. It runs
+// before TestMain, so it does not build the exporter.
+func init() {
+	body := os.Getenv(floorEnv)
+	if body == "" || len(os.Args) < 2 {
+		return
+	}
+	plain, err1 := os.ReadFile(body)
+	zipped, err2 := os.ReadFile(body + ".gz")
+	if err1 != nil || err2 != nil {
+		fmt.Fprintln(os.Stderr, err1, err2)
+		os.Exit(2)
+	}
+	http.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		b := plain
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8; escaping=underscores")
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			b = zipped
+			w.Header().Set("Content-Encoding", "gzip")
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.Write(b)
+	})
+	fmt.Fprintln(os.Stderr, http.ListenAndServe(os.Args[1], nil))
+	os.Exit(1)
+}
+
+// startFloor starts the floor server answering with the exporter's current
+// answer, fetched from e, plain and gzip.
+func startFloor(b *testing.B, e *exporter) string {
+	dir := b.TempDir()
+	for _, enc := range []string{"identity", "gzip"} {
+		body, _ := fetch(b, &http.Client{}, "http://"+e.addr+"/metrics", enc)
+		name := filepath.Join(dir, "body")
+		if enc == "gzip" {
+			name += ".gz"
+		}
+		if err := os.WriteFile(name, body, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Setenv(floorEnv, filepath.Join(dir, "body"))
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr, _, _ := startProcess(b, "floor server", self, func(addr string) []string { return []string{addr} }, "/metrics")
+	return addr
+}
+
+// fetch makes one scrape as Prometheus does (its Accept header, a scrape
+// timeout, and the given Accept-Encoding) and returns the body as sent.
+func fetch(b *testing.B, c *http.Client, url, encoding string) ([]byte, time.Duration) {
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Accept", prometheusAccept)
+	req.Header.Set("Accept-Encoding", encoding)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
+	start := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	took := time.Since(start)
+	if err != nil || resp.StatusCode != 200 {
+		b.Fatalf("%s: %d %v", url, resp.StatusCode, err)
+	}
+	return body, took
+}
+
+// prometheusAccept is the Accept header Prometheus 3 sends by default.
+const prometheusAccept = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1"
+
+// BenchmarkHTTPFloor runs the exporter (amd64 tree, 50 required modules,
+// Go and process metrics on) and the floor server (the same answer as
+// cached bytes, from a plain net/http server) side by side in one run:
+// one keep-alive client scrapes them alternately b.N times each, with gzip
+// and without, and reports each one's latency median and 99th percentile
+// and the exporter's ratio to the floor; then 10 clients load each server
+// in turn for 2 s, twice, and it reports the scrapes per second of each and
+// the floor's throughput over the exporter's. docs/benchmarks.md records
+// `-benchtime 2000x`.
+func BenchmarkHTTPFloor(b *testing.B) {
+	e, _ := startBenchExporter(b)
+	floor := startFloor(b, e)
+	urls := map[string]string{"exporter": "http://" + e.addr + "/metrics", "floor": "http://" + floor + "/metrics"}
+	report := map[string]float64{}
+	b.ResetTimer()
+	for _, enc := range []string{"gzip", "identity"} {
+		lat := map[string][]time.Duration{}
+		c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
+		for _, who := range []string{"exporter", "floor"} {
+			fetch(b, c, urls[who], enc) // connect
+		}
+		for i := 0; i < b.N; i++ {
+			// Alternate which goes first, so neither always follows the other.
+			order := []string{"exporter", "floor"}
+			if i%2 == 1 {
+				order[0], order[1] = order[1], order[0]
+			}
+			for _, who := range order {
+				_, took := fetch(b, c, urls[who], enc)
+				lat[who] = append(lat[who], took)
+			}
+		}
+		q := map[string][2]float64{}
+		for who, l := range lat {
+			slices.Sort(l)
+			q[who] = [2]float64{float64(l[len(l)/2].Microseconds()) / 1e3, float64(l[len(l)*99/100].Microseconds()) / 1e3}
+		}
+		report[enc+"-p50-ms"], report[enc+"-p99-ms"] = q["exporter"][0], q["exporter"][1]
+		report[enc+"-floor-p50-ms"], report[enc+"-floor-p99-ms"] = q["floor"][0], q["floor"][1]
+		report[enc+"-p50-ratio"], report[enc+"-p99-ratio"] = q["exporter"][0]/q["floor"][0], q["exporter"][1]/q["floor"][1]
+	}
+	rate := map[string]float64{}
+	for range 2 {
+		for _, who := range []string{"floor", "exporter"} {
+			rate[who] += load(b, urls[who], 10, 2*time.Second) / 2
+		}
+	}
+	b.StopTimer()
+	report["c10-scrapes/s"], report["c10-floor-scrapes/s"] = rate["exporter"], rate["floor"]
+	report["c10-floor/exporter"] = rate["floor"] / rate["exporter"]
+	for unit, v := range report {
+		b.ReportMetric(v, unit)
+	}
+}
+
+// load scrapes url from n keep-alive clients at once, asking for gzip, for
+// the given time, and returns the scrapes per second.
+func load(b *testing.B, url string, n int, d time.Duration) float64 {
+	var total atomic.Int64
+	var wg sync.WaitGroup
+	stop := time.Now().Add(d)
+	for range n {
+		wg.Go(func() {
+			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
+			for time.Now().Before(stop) {
+				fetch(b, c, url, "gzip")
+				total.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return float64(total.Load()) / d.Seconds()
 }

@@ -61,3 +61,15 @@ func (r *reloader) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	w.Write([]byte("configuration reloaded\n"))
 }
+
+// lifecycle answers /-/reload only with --web.enable-lifecycle, as
+// Prometheus does: an HTTP reload is a write any client on the port could
+// otherwise make.
+func lifecycle(enabled bool, next http.Handler) http.Handler {
+	if enabled {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "Lifecycle API is not enabled: start kmod_exporter with --web.enable-lifecycle, or reload with SIGHUP (systemctl reload kmod_exporter).", http.StatusForbidden)
+	})
+}

@@ -2,13 +2,17 @@ package collector
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 	"github.com/kmod-exporter/kmod_exporter/kmod"
@@ -68,9 +72,10 @@ func BenchmarkScrapeWarmRegistry(b *testing.B) {
 }
 
 func benchWarm(b *testing.B, gatherer func(benchHost) prometheus.Gatherer) {
-	for _, tree := range []string{"6.1.0-56-amd64", "6.1.0-56-cloud-amd64", "6.1.0-56-amd64+6.1.0-56-cloud-amd64"} {
+	amd64, cloud := testenv.Release(b, "amd64"), testenv.Release(b, "cloud-amd64")
+	for _, tree := range []string{amd64, cloud, amd64 + "+" + cloud} {
 		for _, n := range sizes {
-			if tree != "6.1.0-56-amd64" && n != 50 {
+			if tree != amd64 && n != 50 {
 				continue
 			}
 			b.Run(fmt.Sprintf("%s/required=%d", tree, n), func(b *testing.B) {
@@ -94,8 +99,8 @@ func benchWarm(b *testing.B, gatherer func(benchHost) prometheus.Gatherer) {
 // parsed and every module header read.
 func BenchmarkScrapeCold(b *testing.B) {
 	for _, n := range sizes {
-		b.Run(fmt.Sprintf("6.1.0-56-amd64/required=%d", n), func(b *testing.B) {
-			h := newBenchHost(b, "6.1.0-56-amd64", n)
+		b.Run(fmt.Sprintf("amd64/required=%d", n), func(b *testing.B) {
+			h := newBenchHost(b, testenv.Release(b, "amd64"), n)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -115,8 +120,8 @@ func BenchmarkScrapeCold(b *testing.B) {
 // Scrape / floor is the exporter's overhead.
 func BenchmarkFloor(b *testing.B) {
 	for _, n := range sizes {
-		b.Run(fmt.Sprintf("6.1.0-56-amd64/required=%d", n), func(b *testing.B) {
-			h := newBenchHost(b, "6.1.0-56-amd64", n)
+		b.Run(fmt.Sprintf("amd64/required=%d", n), func(b *testing.B) {
+			h := newBenchHost(b, testenv.Release(b, "amd64"), n)
 			dir := path.Join("/lib/modules", h.Release)
 			procFiles := []string{"sys/kernel/osrelease", "cmdline", "modules", "pressure/memory", "meminfo",
 				"sys/net/netfilter/nf_conntrack_count", "sys/net/netfilter/nf_conntrack_max", "net/stat/nf_conntrack",
@@ -150,8 +155,8 @@ func BenchmarkFloor(b *testing.B) {
 // difference to BenchmarkScrapeWarm is client_golang's share.
 func BenchmarkModel(b *testing.B) {
 	for _, n := range sizes {
-		b.Run(fmt.Sprintf("6.1.0-56-amd64/required=%d", n), func(b *testing.B) {
-			h := newBenchHost(b, "6.1.0-56-amd64", n)
+		b.Run(fmt.Sprintf("amd64/required=%d", n), func(b *testing.B) {
+			h := newBenchHost(b, testenv.Release(b, "amd64"), n)
 			host := kmod.NewHost(kmod.Paths{Proc: h.Proc, Sys: h.Sys, Root: h.Root})
 			var reqs []kmod.Requirement
 			for _, m := range h.Required {
@@ -176,5 +181,150 @@ func BenchmarkModel(b *testing.B) {
 				run()
 			}
 		})
+	}
+}
+
+// newFailureHost is the 50-module benchmark host with every fifth required
+// module (10) broken and so not loaded: state "not-in-modules.dep" (the
+// file is on disk but depmod was not run after it was installed) or
+// "missing-from-disk" (modules.dep lists it, the file is gone). Either way
+// the exporter has to look through the tree for the module. The root is
+// the tree hard-linked, with the changed files replaced.
+func newFailureHost(b *testing.B, state string) (benchHost, []string) {
+	h := newBenchHost(b, testenv.Release(b, "amd64"), 50)
+	var broken []string
+	for i := 4; i < len(h.Required); i += 5 {
+		broken = append(broken, h.Required[i])
+	}
+	isBroken := func(name string) bool {
+		for _, m := range broken {
+			if m == name {
+				return true
+			}
+		}
+		return false
+	}
+	// A module's name is its file name up to the first dot, '-' as '_'.
+	nameOf := func(p string) string {
+		return strings.ReplaceAll(strings.SplitN(filepath.Base(p), ".", 2)[0], "-", "_")
+	}
+	depFile := path.Join("lib/modules", h.Release, "modules.dep")
+	modDir := path.Join("lib/modules", h.Release) + "/"
+	root := b.TempDir()
+	err := filepath.WalkDir(h.Root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(h.Root, p)
+		target := filepath.Join(root, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		case rel == depFile && state == "not-in-modules.dep":
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			var kept []string
+			for _, line := range strings.Split(string(data), "\n") {
+				if file, _, ok := strings.Cut(line, ":"); !ok || !isBroken(nameOf(file)) {
+					kept = append(kept, line)
+				}
+			}
+			return os.WriteFile(target, []byte(strings.Join(kept, "\n")), 0o644)
+		case state == "missing-from-disk" && strings.HasPrefix(rel, modDir) && strings.Contains(d.Name(), ".ko") && isBroken(nameOf(d.Name())):
+			return nil
+		}
+		return os.Link(p, target)
+	})
+	if err != nil {
+		testenv.Missing(b, "a hard-linked copy of the tree", err.Error())
+	}
+	h.Root = root
+	modules, err := os.ReadFile(filepath.Join(h.Proc, "modules"))
+	must(b, err)
+	var loaded []string
+	for _, line := range strings.Split(string(modules), "\n") {
+		if name, _, _ := strings.Cut(line, " "); !isBroken(name) {
+			loaded = append(loaded, line)
+		}
+	}
+	must(b, os.WriteFile(filepath.Join(h.Proc, "modules"), []byte(strings.Join(loaded, "\n")), 0o644))
+	for _, m := range broken {
+		must(b, os.RemoveAll(filepath.Join(h.Sys, "module", m)))
+	}
+	return h, broken
+}
+
+// countValue counts the series of a family with the given value.
+func countValue(families []*dto.MetricFamily, name string, value float64) int {
+	n := 0
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if m.GetGauge().GetValue() == value {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// BenchmarkScrapeFailure is the warm 50-module scrape of a healthy host and
+// of the two failure states of newFailureHost, side by side: each iteration
+// scrapes the three in turn, starting with a different one each time (the
+// first after another's scrape runs on colder caches), so the machine's
+// noise falls on all alike. It
+// reports each one's microseconds per scrape and each failure's ratio to
+// the healthy scrape (issue 18: at most 2).
+func BenchmarkScrapeFailure(b *testing.B) {
+	states := []string{"healthy", "not-in-modules.dep", "missing-from-disk"}
+	gatherers := map[string]*KmodCollector{}
+	for _, state := range states {
+		var h benchHost
+		var broken []string
+		if state == "healthy" {
+			h = newBenchHost(b, testenv.Release(b, "amd64"), 50)
+		} else {
+			h, broken = newFailureHost(b, state)
+		}
+		kc := h.collector(b)
+		families, err := kc.Gather()
+		must(b, err)
+		// The states are what they say: 10 modules not loaded, and each
+		// one's file found off modules.dep, or not found.
+		notLoaded, stale, missing := countValue(families, "kmod_module_loaded", 0), countValue(families, "kmod_module_depmod_stale", 1), countValue(families, "kmod_module_present_on_disk", 0)
+		want := map[string][3]int{"healthy": {0, 0, 0}, "not-in-modules.dep": {10, 10, 0}, "missing-from-disk": {10, 0, 10}}[state]
+		if got := [3]int{notLoaded, stale, missing}; got != want || len(broken) != want[0] {
+			b.Fatalf("%s: not loaded, depmod stale, missing from disk: %v, want %v", state, got, want)
+		}
+		gatherers[state] = kc
+	}
+	took := map[string]time.Duration{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range states {
+			state := states[(i+j)%len(states)]
+			start := time.Now()
+			if _, err := gatherers[state].Gather(); err != nil {
+				b.Fatal(err)
+			}
+			took[state] += time.Since(start)
+		}
+	}
+	b.StopTimer()
+	for _, state := range states {
+		b.ReportMetric(float64(took[state].Microseconds())/float64(b.N), state+"-µs")
+		if state != "healthy" {
+			b.ReportMetric(float64(took[state])/float64(took["healthy"]), state+"/healthy")
+		}
 	}
 }

@@ -34,6 +34,8 @@ var (
 		"1 if a module file (.ko, .ko.xz, .ko.zst, .ko.gz) for the module exists under /lib/modules/<running release>.", "module")
 	moduleReleaseMatch = newDesc("module", "release_match",
 		"1 if the module is built in, or its file's vermagic names the running release; 0 if the file is missing or built for another kernel.", "module")
+	moduleFileError = newDesc("module", "file_error",
+		"1 when the module's file is on disk but its header cannot be read: reason is truncated, too_large, corrupt or unreadable. The file, not the kernel release, is then what is wrong, so release_match is left out for the module. Only present for such a file.", "module", "path", "reason")
 	moduleFileInfo = newDesc("module", "file_info",
 		"The module's file and the kernel release its vermagic names, value 1; release is empty if the header could not be read.", "module", "path", "release")
 	moduleDepsSatisfied = newDesc("module", "dependencies_satisfied",
@@ -141,8 +143,10 @@ func (c *modulesCollector) Update(host *kmod.View, out *Sink) error {
 			out.Add(moduleRequired, 1, name, src)
 		}
 		st := s.Module(name)
+		// A bad module file is a verdict about that file, reported as its
+		// own series: the collector still read the host.
 		if st.FileErr != nil {
-			errs = append(errs, st.FileErr)
+			level.Warn(c.logger).Log("msg", "cannot read the module file's header", "module", name, "path", st.File, "err", st.FileErr)
 		}
 		out.Add(moduleLoaded, boolValue(st.Loaded), name)
 		out.Add(moduleBuiltin, boolValue(st.Builtin), name)
@@ -152,7 +156,11 @@ func (c *modulesCollector) Update(host *kmod.View, out *Sink) error {
 			out.Add(moduleBlacklistInfo, 1, name, b.Path, strconv.Itoa(b.Line), b.Directive)
 		}
 		out.Add(modulePresentOnDisk, boolValue(st.OnDisk), name)
-		out.Add(moduleReleaseMatch, boolValue(st.ReleaseMatch), name)
+		if st.FileErr == nil || st.Builtin {
+			out.Add(moduleReleaseMatch, boolValue(st.ReleaseMatch), name)
+		} else {
+			out.Add(moduleFileError, 1, name, st.File, kmod.FileErrReason(st.FileErr))
+		}
 		if st.OnDisk {
 			out.Add(moduleFileInfo, 1, name, st.File, st.FileRelease)
 		}
@@ -174,7 +182,7 @@ func (c *modulesCollector) Update(host *kmod.View, out *Sink) error {
 		}
 		out.Add(moduleLoadOnBoot, boolValue(st.LoadOnBoot), name)
 	}
-	if err := s.TreeErr(); err != nil {
+	if err := s.LateErr(); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {

@@ -6,7 +6,6 @@ package dashboards
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // Selectors every query uses, so the job, instance and module variables
@@ -46,25 +45,31 @@ type Panel struct {
 	extra                          func(p map[string]any)
 }
 
-// causes are the fleet's per-cause stat panels and table rows: the
-// expression selecting unhealthy required modules, the scenario showing
-// it, and the alert (and runbook) of the cause.
+// causes are the fleet's per-cause stat panels and table rows: the cause
+// label of the recording rules (alerts/kmod_exporter.recording.yml) that
+// select unhealthy required modules, the scenario showing it, and the
+// alert (and runbook) of the cause.
 var causes = []struct {
-	title, cause, alert, scenario, expr string
+	title, cause, alert, scenario string
 }{
-	{"Not loaded", "not loaded", "KmodModuleNotLoaded", "not-loaded",
-		required(sel("kmod_module_loaded", module) + " == 0")},
-	{"Blacklisted or disabled", "blacklisted or disabled", "KmodModuleBlacklisted", "blacklisted",
-		required(sel("kmod_module_blacklisted", module) + " == 1 or " + sel("kmod_module_disabled", module) + " == 1")},
-	{"Missing on disk", "file missing", "KmodModuleFileMissing", "missing-file",
-		required(sel("kmod_module_present_on_disk", module) + " == 0 and on (job, instance, module) " + sel("kmod_module_builtin", module) + " == 0")},
-	{"Built for another kernel", "release mismatch", "KmodModuleReleaseMismatch", "release-mismatch",
-		required(sel("kmod_module_release_match", module) + " == 0 and on (job, instance, module) " + sel("kmod_module_present_on_disk", module) + " == 1")},
-	{"Dependencies unsatisfied", "dependencies", "KmodModuleDependencyMissing", "deps-missing",
-		required(sel("kmod_module_dependencies_satisfied", module) + " == 0")},
-	{"Next-boot risk", "missing in an installed release", "KmodNextBootModuleMissing", "upgrade-pending",
-		required(sel("kmod_module_present_for_release", module) + " == 0")},
+	{"Not loaded", "not loaded", "KmodModuleNotLoaded", "not-loaded"},
+	{"Blacklisted or disabled", "blacklisted or disabled", "KmodModuleBlacklisted", "blacklisted"},
+	{"Missing on disk", "file missing", "KmodModuleFileMissing", "missing-file"},
+	{"Built for another kernel", "release mismatch", "KmodModuleReleaseMismatch", "release-mismatch"},
+	{"Dependencies unsatisfied", "dependencies", "KmodModuleDependencyMissing", "deps-missing"},
+	{"Next-boot risk", "missing in an installed release", "KmodNextBootModuleMissing", "upgrade-pending"},
 }
+
+// The recording rules of the fleet views. The Fleet row reads the first,
+// which has series only for unhealthy modules, rather than every module
+// series of the fleet; the second is for views across clusters (Thanos,
+// Mimir), where no single host is selected.
+const (
+	// UnhealthyRecord is one series per host, required module and cause.
+	UnhealthyRecord = "instance_module:kmod_module_unhealthy:group"
+	// HostsRecord counts hosts per cause and cluster.
+	HostsRecord = "cluster_cause:kmod_hosts_unhealthy:count"
+)
 
 // checks are the columns of the host's module table.
 var checks = []struct{ metric, column string }{
@@ -87,20 +92,16 @@ func Rows() []struct {
 	for _, c := range causes {
 		fleet = append(fleet, Panel{
 			Title:       c.title,
-			Description: fmt.Sprintf("Hosts with at least one required module that is %s. See %s%s.md.", c.cause, RunbookBase, c.alert),
+			Description: fmt.Sprintf("Hosts with at least one required module that is %s (recording rule %s; %s has the same count per cluster). See %s%s.md.", c.cause, UnhealthyRecord, HostsRecord, RunbookBase, c.alert),
 			Type:        "stat", Unit: "none", Scenario: c.scenario, Positive: true, W: 4, H: 4,
-			Targets: []Target{{Expr: "count(count by (instance) (" + c.expr + ")) or vector(0)", Legend: "hosts", Instant: true}},
+			Targets: []Target{{Expr: fmt.Sprintf("count(group by (instance) (%s)) or vector(0)", sel(UnhealthyRecord, module+fmt.Sprintf(",cause=%q", c.cause))), Legend: "hosts", Instant: true}},
 		})
-	}
-	var union []string
-	for _, c := range causes {
-		union = append(union, fmt.Sprintf(`label_replace(label_replace(max by (instance, module) (%s), "cause", %q, "", ""), "runbook", %q, "", "")`, c.expr, c.cause, c.alert))
 	}
 	fleet = append(fleet, Panel{
 		Title:       "Unhealthy required modules",
-		Description: "Every required module with a documented cause, one row per host, module and cause; the cause links to its runbook.",
+		Description: "Every required module with a documented cause, one row per host, module and cause (recording rule " + UnhealthyRecord + "); the cause links to its runbook.",
 		Type:        "table", Unit: "none", Scenario: "blacklisted", W: 24, H: 8,
-		Targets: []Target{{Expr: strings.Join(union, "\n  or "), Table: true}},
+		Targets: []Target{{Expr: "max by (instance, module, cause, runbook) (" + sel(UnhealthyRecord, module) + ")", Table: true}},
 		extra:   unhealthyTable,
 	})
 

@@ -39,6 +39,9 @@ type fileCache[T any] struct {
 type cacheEntry[T any] struct {
 	id    fileID
 	value T
+	err   error
+	// forgotten: the value was let go (forget); only peek sees the entry.
+	forgotten bool
 }
 
 // get returns the cached value for path if current (from a fresh stat) still
@@ -49,21 +52,66 @@ func (c *fileCache[T]) get(path string, current fs.FileInfo, load func() (T, fs.
 	c.mu.Lock()
 	e, ok := c.entries[path]
 	c.mu.Unlock()
-	if ok && e.id == identify(current) {
+	if ok && e.err == nil && !e.forgotten && e.id == identify(current) {
 		return e.value, nil
 	}
 	v, fi, err := load()
 	if err != nil {
 		return v, err
 	}
-	id := identify(fi)
+	c.put(path, cacheEntry[T]{id: identify(fi), value: v})
+	return v, nil
+}
+
+// verdict is get for a file whose failure to parse is an answer about that
+// version of it (a corrupt, truncated or oversized module): the error is
+// kept as the value is, so a bad file is not decompressed again every
+// scrape. An error without the identity of what was read (the file could
+// not be opened) is not kept.
+func (c *fileCache[T]) verdict(path string, current fs.FileInfo, load func() (T, fs.FileInfo, error)) (T, error) {
+	c.mu.Lock()
+	e, ok := c.entries[path]
+	c.mu.Unlock()
+	if ok && !e.forgotten && e.id == identify(current) {
+		return e.value, e.err
+	}
+	v, fi, err := load()
+	if fi != nil {
+		c.put(path, cacheEntry[T]{id: identify(fi), value: v, err: err})
+	}
+	return v, err
+}
+
+// peek returns the kept value for path if current still identifies the
+// version it was parsed from (the zero value if it was forgotten).
+func (c *fileCache[T]) peek(path string, current fs.FileInfo) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[path]
+	if !ok || e.err != nil || e.id != identify(current) {
+		var zero T
+		return zero, false
+	}
+	return e.value, true
+}
+
+// forget lets go of the value kept for path, and keeps the identity of the
+// version it was parsed from, for peek.
+func (c *fileCache[T]) forget(path string) {
+	c.mu.Lock()
+	if e, ok := c.entries[path]; ok {
+		c.entries[path] = cacheEntry[T]{id: e.id, forgotten: true}
+	}
+	c.mu.Unlock()
+}
+
+func (c *fileCache[T]) put(path string, e cacheEntry[T]) {
 	c.mu.Lock()
 	if c.entries == nil {
 		c.entries = make(map[string]cacheEntry[T])
 	}
-	c.entries[path] = cacheEntry[T]{id: id, value: v}
+	c.entries[path] = e
 	c.mu.Unlock()
-	return v, nil
 }
 
 // retain drops entries whose path is not in keep, so a cache of per-module

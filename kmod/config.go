@@ -3,9 +3,11 @@ package kmod
 import (
 	_ "embed"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v2"
+	"go.yaml.in/yaml/v3"
 )
 
 // DefaultConfigYAML is the configuration used when the user gives none.
@@ -44,30 +46,172 @@ const (
 	maxConfigRulesets = 100
 )
 
+// ConfigKeys are the keys a configuration may have, in the order the
+// documentation lists them.
+var ConfigKeys = []string{"modules", "include_load_on_boot", "rulesets"}
+
+// ConfigError is one mistake in a configuration, located so that a user
+// can go to it: the file (set by whoever read it), the line, the key, and
+// what is allowed there.
+type ConfigError struct {
+	File string // "" when the caller did not say
+	Line int    // 0 when the mistake has no line (too many entries)
+	Key  string // e.g. "modules[2]"; "" for the document itself
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			b.WriteString(":" + strconv.Itoa(e.Line))
+		}
+		b.WriteString(": ")
+	} else if e.Line > 0 {
+		b.WriteString("line " + strconv.Itoa(e.Line) + ": ")
+	}
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// yamlLine finds the line in the YAML library's syntax errors
+// ("yaml: line 3: did not find expected ...").
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
 // ParseConfig parses and validates a YAML configuration. Unknown keys are
-// errors, so a typo does not silently drop a requirement.
+// errors, so a typo does not silently drop a requirement. Errors are
+// *ConfigError, which says where the mistake is and what is allowed.
 func ParseConfig(data []byte) (Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 0
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		return Config{}, &ConfigError{Line: line, Msg: "not valid YAML: " + msg}
+	}
 	var c Config
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return Config{}, fmt.Errorf("not a valid configuration: %w", err)
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return c, nil // an empty file: the defaults
 	}
-	if len(c.Modules) > maxConfigModules {
-		return Config{}, fmt.Errorf("%d modules listed, at most %d allowed", len(c.Modules), maxConfigModules)
+	root := resolve(doc.Content[0])
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return c, nil
 	}
-	for i, m := range c.Modules {
-		if err := ValidateName(m); err != nil {
-			return Config{}, fmt.Errorf("modules[%d]: %w", i, err)
+	allowed := "allowed keys: " + strings.Join(ConfigKeys, ", ")
+	if root.Kind != yaml.MappingNode {
+		return Config{}, &ConfigError{Line: root.Line, Msg: "the configuration must be a mapping of keys; " + allowed}
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := resolve(root.Content[i]), resolve(root.Content[i+1])
+		if prev, dup := seen[k.Value]; dup {
+			return Config{}, &ConfigError{Line: k.Line, Key: k.Value, Msg: fmt.Sprintf("given twice (first on line %d)", prev)}
 		}
-	}
-	if c.Rulesets != nil {
-		if len(*c.Rulesets) > maxConfigRulesets {
-			return Config{}, fmt.Errorf("%d rulesets listed, at most %d allowed", len(*c.Rulesets), maxConfigRulesets)
-		}
-		for i, p := range *c.Rulesets {
-			if !strings.HasPrefix(p, "/") || strings.ContainsRune(p, 0) || len(p) > 4096 {
-				return Config{}, fmt.Errorf("rulesets[%d]: %q is not an absolute path on the host", i, p)
+		seen[k.Value] = k.Line
+		var err *ConfigError
+		switch k.Value {
+		case "modules":
+			c.Modules, err = parseModules(v)
+		case "include_load_on_boot":
+			// Decode accepts YAML 1.1's yes/no too, as the earlier parser did.
+			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" || v.Decode(&c.IncludeLoadOnBoot) != nil {
+				err = &ConfigError{Line: v.Line, Key: k.Value, Msg: describe(v) + " is not allowed: true or false"}
 			}
+		case "rulesets":
+			c.Rulesets, err = parseRulesets(v)
+		default:
+			err = &ConfigError{Line: k.Line, Key: k.Value, Msg: "unknown key; " + allowed}
+		}
+		if err != nil {
+			return Config{}, err
 		}
 	}
 	return c, nil
+}
+
+// resolve follows an alias to the node it names.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+// describe names a node's kind in a user's words.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	if len(n.Value) > 40 {
+		return fmt.Sprintf("%.40q…", n.Value)
+	}
+	return strconv.Quote(n.Value)
+}
+
+// list returns the items of a list; null (the key with no value) is an
+// empty list.
+func list(key string, n *yaml.Node, what string) ([]*yaml.Node, *ConfigError) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil, nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, &ConfigError{Line: n.Line, Key: key, Msg: fmt.Sprintf("%s is not allowed: a list of %s, e.g. [a, b] or one \"- item\" a line", describe(n), what)}
+	}
+	return n.Content, nil
+}
+
+func parseModules(n *yaml.Node) ([]string, *ConfigError) {
+	items, err := list("modules", n, "module names")
+	if err != nil {
+		return nil, err
+	}
+	if len(items) > maxConfigModules {
+		return nil, &ConfigError{Line: n.Line, Key: "modules", Msg: fmt.Sprintf("%d modules listed, at most %d allowed", len(items), maxConfigModules)}
+	}
+	var modules []string
+	for i, item := range items {
+		item = resolve(item)
+		key := fmt.Sprintf("modules[%d]", i)
+		if item.Kind != yaml.ScalarNode || item.Tag == "!!null" {
+			return nil, &ConfigError{Line: item.Line, Key: key, Msg: describe(item) + " is not allowed: a module name or alias (letters, digits, '-' and '_', at most 63 bytes)"}
+		}
+		if verr := ValidateName(item.Value); verr != nil {
+			return nil, &ConfigError{Line: item.Line, Key: key, Msg: verr.Error()}
+		}
+		modules = append(modules, item.Value)
+	}
+	return modules, nil
+}
+
+func parseRulesets(n *yaml.Node) (*[]string, *ConfigError) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil, nil // as if omitted: the standard paths
+	}
+	items, err := list("rulesets", n, "absolute paths of ruleset files")
+	if err != nil {
+		return nil, err
+	}
+	if len(items) > maxConfigRulesets {
+		return nil, &ConfigError{Line: n.Line, Key: "rulesets", Msg: fmt.Sprintf("%d rulesets listed, at most %d allowed", len(items), maxConfigRulesets)}
+	}
+	paths := []string{}
+	for i, item := range items {
+		item = resolve(item)
+		p := item.Value
+		if item.Kind != yaml.ScalarNode || !strings.HasPrefix(p, "/") || strings.ContainsRune(p, 0) || len(p) > 4096 {
+			return nil, &ConfigError{Line: item.Line, Key: fmt.Sprintf("rulesets[%d]", i), Msg: describe(item) + " is not allowed: an absolute path on the host (at most 4096 bytes), e.g. /etc/nftables.conf"}
+		}
+		paths = append(paths, p)
+	}
+	return &paths, nil
 }

@@ -146,6 +146,11 @@ func (s *Snapshot) moduleCauses(st ModuleStatus, facts HostFacts, pressure bool,
 	case !st.OnDisk && !st.Builtin:
 		cause("KmodModuleFileMissing", "critical", map[string]string{"release": s.Release})
 		specific = true
+	case st.OnDisk && st.FileErr != nil:
+		// The file, not its release, is what is wrong: its vermagic was
+		// never read, so a release mismatch would be a guess.
+		cause("KmodModuleFileUnreadable", "critical", map[string]string{"path": st.File, "reason": FileErrReason(st.FileErr)})
+		specific = true
 	case st.OnDisk && !st.ReleaseMatch:
 		cause("KmodModuleReleaseMismatch", "critical", map[string]string{"path": st.File, "file_release": st.FileRelease, "release": s.Release})
 		specific = true

@@ -42,6 +42,7 @@ type Host struct {
 	dpkgCache         fileCache[string]
 	rulesetCache      fileCache[Ruleset]
 	confCache         fileCache[confParse]
+	trees             treeCache
 }
 
 // NewHost returns a Host reading the filesystems at p.
@@ -152,7 +153,7 @@ type Snapshot struct {
 	ownsView       bool
 	dep            *ModulesDep
 	builtin        map[string]bool
-	aliases        *AliasIndex
+	aliases        *heldAliases
 	builtinAliases []Alias
 	Modprobe       []Directive
 	BadLines       []BadLine
@@ -166,6 +167,7 @@ type Snapshot struct {
 	Skipped []string
 
 	trees   map[string]map[string]string // release dir -> module -> host path, from walking it
+	walked  map[string]bool              // the real directories of trees
 	treeErr error
 	// readModules are the module files this snapshot read headers of.
 	readModules map[string]bool
@@ -218,7 +220,7 @@ func (v *View) Snapshot() (*Snapshot, error) {
 	if s.builtin, _, err = readCached(h, v, &h.builtinCache, path.Join(dir, "modules.builtin"), maxIndexFile, func(b []byte) (map[string]bool, error) { return ParseModulesBuiltin(b), nil }); err != nil {
 		errs = append(errs, err)
 	}
-	if s.aliases, _, err = readCached(h, v, &h.aliasCache, path.Join(dir, "modules.alias"), maxIndexFile, parseAliasIndex); err != nil {
+	if s.aliases, err = h.aliasesOf(v, path.Join(dir, "modules.alias")); err != nil {
 		errs = append(errs, err)
 	}
 	if s.builtinAliases, _, err = readCached(h, v, &h.builtinAliasCache, path.Join(dir, "modules.builtin.modinfo"), maxIndexFile, func(b []byte) ([]Alias, error) { return ParseBuiltinModinfo(b), nil }); err != nil {

@@ -39,7 +39,7 @@ func TestHealthyHost(t *testing.T) {
 		Name: "nf_conntrack", Loaded: true, State: "Live", OnDisk: true,
 		File:        "/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz",
 		FileRelease: "6.1.0-18-amd64", ReleaseMatch: true, DepsOK: true, LoadOnBoot: true,
-		Deps: []Dependency{{"nf_defrag_ipv6", true, true}, {"nf_defrag_ipv4", true, true}, {"libcrc32c", true, true}},
+		Deps: []Dependency{{Name: "nf_defrag_ipv6", Loaded: true, Usable: true}, {Name: "nf_defrag_ipv4", Loaded: true, Usable: true}, {Name: "libcrc32c", Loaded: true, Usable: true}},
 	}
 	if !reflect.DeepEqual(st, want) {
 		t.Errorf("nf_conntrack:\n got %+v\nwant %+v", st, want)
@@ -88,7 +88,7 @@ func TestScenarioCauses(t *testing.T) {
 			return s.OnDisk && !s.ReleaseMatch && s.FileRelease == "6.1.0-17-amd64"
 		}},
 		{"deps-missing", "nf_conntrack", func(s ModuleStatus) bool {
-			return s.OnDisk && !s.DepsOK && reflect.DeepEqual(s.Deps[2], Dependency{"libcrc32c", false, false})
+			return s.OnDisk && !s.DepsOK && reflect.DeepEqual(s.Deps[2], Dependency{Name: "libcrc32c"})
 		}},
 		{"deps-missing", "xt_conntrack", func(s ModuleStatus) bool { return !s.DepsOK }},
 		{"no-modules-dir", "nf_conntrack", func(s ModuleStatus) bool { return !s.OnDisk && !s.Loaded && !s.ReleaseMatch }},

@@ -1,6 +1,7 @@
 package kmod
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -21,11 +22,30 @@ func (h *Host) readRuleset(files fileReader, hostPath string) (r Ruleset, exists
 	})
 }
 
-// iptablesCoreMatches are matches built into ip_tables / ip6_tables.
+// iptablesCoreMatches are matches that live in a core module: ip_tables /
+// ip6_tables until 6.11, xt_tcpudp since. The kernel requests them through
+// the usual alias (ipt_icmp); a tree without that alias has them in the
+// core, which the table already requires.
 var iptablesCoreMatches = map[string]map[string]bool{
 	"ipv4": {"icmp": true},
 	"ipv6": {"icmp6": true},
 }
+
+// iptablesMatchAliases are matches iptables (1.4.19 and later) loads under
+// another name: -m state is the conntrack match's revision 1, so the
+// kernel loads xt_conntrack and never xt_state (both booted kernels agree).
+var iptablesMatchAliases = map[string]string{"state": "conntrack"}
+
+// nftNativeMatches are matches iptables-nft translates to an nftables
+// expression besides probing the xt_ module: the kernel loads both.
+var nftNativeMatches = map[string][]string{"limit": {"nft_limit"}}
+
+// loggerTargets are targets whose rule makes the kernel request a logger,
+// by type (nf_log: 0 LOG, 1 NFLOG/ULOG).
+var loggerTargets = map[string]int{"LOG": 0, "NFLOG": 1}
+
+// nfprotoOf is the NFPROTO number of each iptables family.
+var nfprotoOf = map[string]int{"ipv4": 2, "ipv6": 10}
 
 // xtPrefix is the prefix of the module alias the kernel requests for an
 // extension of each family (xt_request_find_match: "ipt_recent").
@@ -64,16 +84,41 @@ func (s *Snapshot) RulesetModules(r Ruleset, backend string) []string {
 					add("nft_chain_nat")
 				}
 			}
+		case "logger":
+			// The logger is requested at run time through an alias
+			// (nf-logger-2-0 is nf_log_syslog), not a modules.dep
+			// dependency; a tree without the alias names no module.
+			if m := s.Resolve("nf-logger-" + n.Name); s.knownModule(m) {
+				add(m...)
+			}
 		case "match", "target":
-			if n.Kind == "match" && iptablesCoreMatches[r.Family][n.Name] {
+			name := n.Name
+			if n.Kind == "match" && iptablesCoreMatches[r.Family][name] {
+				if m := s.Resolve(xtPrefix[r.Family] + name); s.knownModule(m) {
+					add(m...)
+					if backend == "nf_tables" {
+						add("nft_compat")
+					}
+				}
 				continue
 			}
-			add(s.extensionModules(r.Family, n.Name)...)
-			if n.Kind == "match" && (n.Name == "conntrack" || n.Name == "state") {
+			if alias, ok := iptablesMatchAliases[name]; ok && n.Kind == "match" {
+				name = alias
+			}
+			add(s.extensionModules(r.Family, name)...)
+			if n.Kind == "match" && name == "conntrack" {
 				add("nf_conntrack")
+			}
+			if t, ok := loggerTargets[name]; ok && n.Kind == "target" {
+				if m := s.Resolve(fmt.Sprintf("nf-logger-%d-%d", nfprotoOf[r.Family], t)); s.knownModule(m) {
+					add(m...)
+				}
 			}
 			if backend == "nf_tables" {
 				add("nft_compat")
+				if n.Kind == "match" {
+					add(nftNativeMatches[name]...)
+				}
 			}
 		}
 	}

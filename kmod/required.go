@@ -15,7 +15,8 @@ type RequirementSpec struct {
 	// IncludeBoot adds every module the host loads at boot.
 	IncludeBoot bool
 	// Rulesets are ruleset files whose rules add the modules they need,
-	// with the file's path as the source.
+	// with the file's path as the source; one that only a disabled boot
+	// service would load adds none (see serviceRulesets).
 	Rulesets []string
 }
 
@@ -43,6 +44,9 @@ func (s *Snapshot) Required(spec RequirementSpec, backend string) (required map[
 		add(r.Name, r.Source)
 	}
 	for _, p := range spec.Rulesets {
+		if !s.rulesetInUse(p) {
+			continue
+		}
 		r, exists, err := s.view.ReadRuleset(p)
 		rulesets = append(rulesets, RulesetRead{Ruleset: r, Exists: exists, Err: err})
 		if err != nil || !exists {

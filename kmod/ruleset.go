@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -16,7 +17,8 @@ const (
 // Need is one thing a ruleset asks of the kernel.
 type Need struct {
 	// Kind is "table", "match" or "target" for iptables rulesets, and
-	// "module" for nftables, whose statements map to modules directly.
+	// "module" for nftables, whose statements map to modules directly;
+	// "logger" (Name "<nfproto>-<type>") for a log statement of either.
 	Kind string
 	Name string
 }
@@ -291,6 +293,10 @@ var nftFamilyModules = map[string]map[string]string{
 	"fib":    {"inet": "nft_fib_inet", "ip": "nft_fib_ipv4", "ip6": "nft_fib_ipv6", "netdev": "nft_fib_netdev"},
 }
 
+// nftLogFamilies are the NFPROTO numbers a table family's log statement
+// asks a logger for.
+var nftLogFamilies = map[string][]int{"ip": {2}, "ip6": {10}, "inet": {2, 10}, "arp": {3}, "bridge": {7}, "netdev": {5}}
+
 var nftFamilies = map[string]bool{"ip": true, "ip6": true, "inet": true, "arp": true, "bridge": true, "netdev": true}
 
 // ParseNftables reads an nftables ruleset (nft -f syntax) and lists the
@@ -301,12 +307,13 @@ func ParseNftables(data []byte) ([]Need, []InvalidLine) {
 	var needs []Need
 	var invalid []InvalidLine
 	seen := map[string]bool{}
-	add := func(m string) {
-		if !seen[m] {
-			seen[m] = true
-			needs = append(needs, Need{"module", m})
+	addNeed := func(n Need) {
+		if !seen[n.Kind+" "+n.Name] {
+			seen[n.Kind+" "+n.Name] = true
+			needs = append(needs, n)
 		}
 	}
+	add := func(m string) { addNeed(Need{"module", m}) }
 	add("nf_tables")
 	family := "ip"
 	depth := 0
@@ -331,6 +338,19 @@ func ParseNftables(data []byte) ([]Need, []InvalidLine) {
 			}
 			for _, m := range nftModules[w] {
 				add(m)
+			}
+			if w == "log" {
+				// The kernel also loads the logger through an alias
+				// (nf-logger-<nfproto>-<type>): NFLOG's for "log group",
+				// syslog's otherwise; an inet table logs for both IP
+				// families.
+				typ := 0
+				if slices.Contains(words[i+1:], "group") {
+					typ = 1
+				}
+				for _, pf := range nftLogFamilies[family] {
+					addNeed(Need{"logger", fmt.Sprintf("%d-%d", pf, typ)})
+				}
 			}
 			if byFamily, ok := nftFamilyModules[w]; ok {
 				if m, ok := byFamily[family]; ok {

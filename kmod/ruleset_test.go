@@ -66,9 +66,13 @@ table ip nat {
 	needs, invalid := ParseNftables([]byte(in))
 	var got []string
 	for _, n := range needs {
+		if n.Kind == "logger" {
+			n.Name = "logger " + n.Name
+		}
 		got = append(got, n.Name)
 	}
-	want := []string{"nf_tables", "nft_ct", "nf_conntrack", "nft_reject_inet", "nft_fib_inet", "nft_limit", "nft_log", "nft_chain_nat", "nft_masq", "nft_nat"}
+	// An inet table's log asks for the IPv4 (2) and IPv6 (10) loggers.
+	want := []string{"nf_tables", "nft_ct", "nf_conntrack", "nft_reject_inet", "nft_fib_inet", "nft_limit", "nft_log", "logger 2-0", "logger 10-0", "nft_chain_nat", "nft_masq", "nft_nat"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v\nwant %v", got, want)
 	}

@@ -2,13 +2,11 @@ package kmod
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -30,6 +28,9 @@ type Dependency struct {
 	// Usable is true when it is loaded, built in, or can be loaded: its file
 	// is on disk, built for the running release, and nothing disables it.
 	Usable bool
+	// Gone is true for a name only the module's own depends= still gives:
+	// depmod found no module by that name, so modprobe will not load it.
+	Gone bool
 }
 
 // ModuleStatus answers, for one module, each documented reason it might not
@@ -329,6 +330,18 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 		}
 		st.Deps = append(st.Deps, dep)
 	}
+	if haveInfo {
+		// depmod drops a dependency whose module is gone, but the module
+		// still needs its symbols and the kernel refuses it ("Unknown
+		// symbol"): a depends= name nothing provides is a missing one.
+		for _, d := range info.Depends {
+			if dep := s.dependency(d); !dep.Usable && !slices.Contains(deps, d) {
+				dep.Gone = true
+				st.DepsOK = false
+				st.Deps = append(st.Deps, dep)
+			}
+		}
+	}
 	st.LoadOnBoot = s.bootModules()[name]
 	return st
 }
@@ -439,9 +452,9 @@ func (s *Snapshot) treeIndex() map[string]string {
 	return s.treeIndexOf(s.ModulesDir)
 }
 
-// treeIndexOf maps module names to their files under a release directory,
-// walked once per snapshot. Links are not followed ("build" and "source"
-// point at kernel headers).
+// treeIndexOf maps module names to their files under a release directory:
+// the host's walk of it, reused while none of its directories changed
+// (treeCache), and asked for once per snapshot.
 func (s *Snapshot) treeIndexOf(dir string) map[string]string {
 	if idx, ok := s.trees[dir]; ok {
 		return idx
@@ -449,51 +462,22 @@ func (s *Snapshot) treeIndexOf(dir string) map[string]string {
 	if s.trees == nil {
 		s.trees = map[string]map[string]string{}
 	}
-	idx := map[string]string{}
-	s.trees[dir] = idx
 	real, err := s.host.root.Resolve(dir)
 	if err != nil {
 		s.treeErr = err
-		return idx
+		s.trees[dir] = map[string]string{}
+		return s.trees[dir]
 	}
-	var found []struct{ name, path string }
-	count := 0
-	err = filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil // an unreadable subdirectory hides only its own files
-		}
-		count++
-		if count > maxTreeFiles {
-			return fmt.Errorf("%s: more than %d entries", real, maxTreeFiles)
-		}
-		if d.Type().IsRegular() {
-			if n, ok := moduleFileName(d.Name()); ok {
-				rel, _ := filepath.Rel(real, p)
-				found = append(found, struct{ name, path string }{n, path.Join(dir, filepath.ToSlash(rel))})
-			}
-		}
-		return nil
-	})
-	if err != nil && !NotApplicable(err) {
+	if s.walked == nil {
+		s.walked = map[string]bool{}
+	}
+	s.walked[real] = true
+	idx, err := s.host.trees.walk(real, dir)
+	if err != nil {
 		s.treeErr = err
 	}
-	// depmod prefers updates/ over the rest; among equals, the first path.
-	sort.SliceStable(found, func(i, j int) bool {
-		return rankPath(found[i].path, dir) < rankPath(found[j].path, dir)
-	})
-	for _, f := range found {
-		if _, dup := idx[f.name]; !dup {
-			idx[f.name] = f.path
-		}
-	}
+	s.trees[dir] = idx
 	return idx
-}
-
-func rankPath(p, dir string) int {
-	if strings.HasPrefix(p, dir+"/updates/") {
-		return 0
-	}
-	return 1
 }
 
 // TreeErr is why the walk of the running release's tree stopped early, if it
@@ -504,6 +488,8 @@ func (s *Snapshot) TreeErr() error { return s.treeErr }
 // are dropped, so the cache follows the set of required modules.
 func (s *Snapshot) Done() {
 	s.host.modinfoCache.retain(s.readModules)
+	s.host.trees.retain(s.walked)
+	s.aliases.done()
 	if s.ownsView {
 		s.view.Release()
 	}
@@ -518,7 +504,7 @@ func (s *Snapshot) modInfo(f moduleFile) (ModInfo, error) {
 		s.readModules = map[string]bool{}
 	}
 	s.readModules[f.path] = true
-	return s.host.modinfoCache.get(f.path, f.info, func() (ModInfo, fs.FileInfo, error) {
+	return s.host.modinfoCache.verdict(f.path, f.info, func() (ModInfo, fs.FileInfo, error) {
 		file, err := s.host.root.Open(f.path)
 		if err != nil {
 			return ModInfo{}, nil, err

@@ -1,6 +1,7 @@
-// Package kubernetes generates the PrometheusRule in deploy/kubernetes from
-// the shipped alerts, so the two never drift. It lives in its own module so
-// the exporter's go.mod does not carry the Kubernetes API.
+// Package kubernetes generates the PrometheusRule in deploy/kubernetes, and
+// the Helm chart's copy of the rules, from the shipped alerts and recording
+// rules, so that they never drift. It lives in its own module so the
+// exporter's go.mod does not carry the Kubernetes API or Helm.
 package kubernetes
 
 import (
@@ -12,14 +13,30 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-const header = "# Generated from alerts/kmod_exporter.rules.yml by `make kubernetes`; do not edit.\n"
+const header = "# Generated from alerts/kmod_exporter.rules.yml and alerts/kmod_exporter.recording.yml by `make kubernetes`; do not edit.\n"
 
-// PrometheusRule wraps the rule groups of a Prometheus rules file into a
+// RuleFiles are the shipped Prometheus rule files, from tools/kubernetes.
+var RuleFiles = []string{"../../alerts/kmod_exporter.rules.yml", "../../alerts/kmod_exporter.recording.yml"}
+
+// RuleSpec joins the groups of Prometheus rule files, decoded strictly.
+func RuleSpec(files ...[]byte) (monitoringv1.PrometheusRuleSpec, error) {
+	var all monitoringv1.PrometheusRuleSpec
+	for i, data := range files {
+		var spec monitoringv1.PrometheusRuleSpec
+		if err := yaml.UnmarshalStrict(data, &spec); err != nil {
+			return all, fmt.Errorf("rules file %d: %w", i+1, err)
+		}
+		all.Groups = append(all.Groups, spec.Groups...)
+	}
+	return all, nil
+}
+
+// PrometheusRule wraps the rule groups of Prometheus rules files into a
 // PrometheusRule for the Prometheus Operator.
-func PrometheusRule(rules []byte) ([]byte, error) {
-	var spec monitoringv1.PrometheusRuleSpec
-	if err := yaml.UnmarshalStrict(rules, &spec); err != nil {
-		return nil, fmt.Errorf("rules file: %w", err)
+func PrometheusRule(files ...[]byte) ([]byte, error) {
+	spec, err := RuleSpec(files...)
+	if err != nil {
+		return nil, err
 	}
 	pr := monitoringv1.PrometheusRule{
 		TypeMeta: metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "PrometheusRule"},
@@ -36,5 +53,19 @@ func PrometheusRule(rules []byte) ([]byte, error) {
 	}
 	// An object that was never stored has no creation time to show.
 	out = bytes.Replace(out, []byte("  creationTimestamp: null\n"), nil, 1)
+	return append([]byte(header), out...), nil
+}
+
+// ChartRules is the Helm chart's copy of the rules (a chart cannot read
+// files outside itself): the groups as one Prometheus rules file.
+func ChartRules(files ...[]byte) ([]byte, error) {
+	spec, err := RuleSpec(files...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := yaml.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
 	return append([]byte(header), out...), nil
 }

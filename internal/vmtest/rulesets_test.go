@@ -1,0 +1,136 @@
+package vmtest
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
+)
+
+// rulesetReasons are the written reasons for a module the kernel loaded
+// that the exporter does not require, or the other way round, by ruleset
+// scenario ("*" for all). Anything else is an unexplained difference.
+var rulesetReasons = map[string]map[string]string{
+	"*": {},
+}
+
+// rulesetBoots load every ruleset the project ships or tests into each
+// kernel with its real tool.
+func rulesetBoots(t *testing.T, ks []Kernel) []Spec {
+	repo := testenv.RepoDir()
+	var specs []Spec
+	for _, k := range ks {
+		l := host(t, "rulesets.sh")
+		l.Files = append(l.Files,
+			File{Path: "/vmtest/log.rules", HostPath: filepath.Join(repo, "internal", "vmtest", "testdata", "log.rules")},
+			File{Path: "/vmtest/nft-only.conf", HostPath: filepath.Join(repo, "fixtures", "nft-only", "root", "etc", "nftables.conf")})
+		specs = append(specs, Spec{Name: k.Release + "/rulesets", Kernel: k, Layers: []Layer{RootLayer(), k.Tree(), l},
+			Script: ". /vmtest/scenarios.sh\n"})
+	}
+	return specs
+}
+
+// checkRulesets compares the modules each kernel loaded for a ruleset with
+// those the exporter requires from the same file.
+func checkRulesets(t *testing.T, ks []Kernel, results map[string]*Result) {
+	var table strings.Builder
+	table.WriteString("| ruleset | kernel | loaded by the kernel | required by the exporter | differences |\n|---|---|---|---|---|\n")
+	for _, k := range ks {
+		r := results[k.Release+"/rulesets"]
+		if r == nil {
+			continue
+		}
+		deps := modulesDep(t, k)
+		for _, name := range []string{"healthy-legacy", "healthy-nft", "log-legacy", "log-nft", "nft-only"} {
+			s := readScenario(t, r, name)
+			if ex := strings.TrimSpace(s.file("load.exit")); ex != "0" {
+				t.Errorf("%s %s: the tool failed (exit %s):\n%s", k.Release, name, ex, s.file("load.log"))
+				continue
+			}
+			before := s.file("before.rules")
+			if before == "" {
+				before = s.file("before")
+			}
+			loaded := minus(strings.Fields(s.file("after")), strings.Fields(before))
+			var required []string
+			for _, m := range s.verdict.Modules {
+				if !m.Builtin {
+					required = append(required, m.Module)
+				}
+			}
+			closure := slices.Clone(required)
+			for _, m := range required {
+				closure = append(closure, deps[m]...)
+			}
+			var diffs []string
+			explain := func(m, what string) {
+				reason := rulesetReasons[name][m]
+				if reason == "" {
+					reason = rulesetReasons["*"][m]
+				}
+				if reason == "" {
+					t.Errorf("%s %s: %s %s, with no written reason", k.Release, name, m, what)
+					reason = "UNEXPLAINED"
+				}
+				diffs = append(diffs, fmt.Sprintf("%s %s: %s", m, what, reason))
+			}
+			for _, m := range loaded {
+				if !slices.Contains(closure, m) {
+					explain(m, "loaded, not required")
+				}
+			}
+			for _, m := range required {
+				if !slices.Contains(loaded, m) && !strings.Contains("\n"+before, "\n"+m+"\n") {
+					explain(m, "required, not loaded")
+				}
+			}
+			fmt.Fprintf(&table, "| %s | %s | %s | %s | %s |\n", name, k.Release, strings.Join(loaded, " "), strings.Join(sorted(required), " "), strings.Join(diffs, "<br>"))
+		}
+	}
+	t.Logf("\n%s", table.String())
+	if dir := os.Getenv("VMTEST_TABLE"); dir != "" {
+		os.WriteFile(filepath.Join(dir, "rulesets.md"), []byte(table.String()), 0o644)
+	}
+}
+
+// modulesDep maps each module of a kernel's tree to its dependencies.
+func modulesDep(t *testing.T, k Kernel) map[string][]string {
+	f, err := os.Open(filepath.Join(k.Dir, "lib", "modules", k.Release, "modules.dep"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	name := func(p string) string {
+		b := path.Base(p)
+		b = b[:strings.Index(b, ".ko")]
+		return strings.ReplaceAll(b, "-", "_")
+	}
+	out := map[string][]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		mod, deps, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		for _, d := range strings.Fields(deps) {
+			out[name(mod)] = append(out[name(mod)], name(d))
+		}
+	}
+	return out
+}
+
+func minus(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,79 @@
+package kmod
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
+)
+
+// TestAliasIndexHeldWhileUsed: a snapshot that looks no alias up lets the
+// host drop the modules.alias parse; the next that needs it parses it
+// again and answers as before; a changed file is parsed, and a bad one
+// reported, by the first snapshot that sees it, dropped or not.
+func TestAliasIndexHeldWhileUsed(t *testing.T) {
+	root := testenv.CopyTree(t, filepath.Join("..", "fixtures", "healthy"))
+	aliases := filepath.Join(root, "root/lib/modules/6.1.0-18-amd64/modules.alias")
+	hostPath := "/lib/modules/6.1.0-18-amd64/modules.alias"
+	h := NewHost(Paths{Proc: filepath.Join(root, "proc"), Sys: filepath.Join(root, "sys"), Root: filepath.Join(root, "root")})
+	kept := func() bool {
+		h.aliasCache.mu.Lock()
+		defer h.aliasCache.mu.Unlock()
+		e, ok := h.aliasCache.entries[hostPath]
+		return ok && !e.forgotten && e.value != nil
+	}
+	scrape := func(name string) ([]string, error) {
+		t.Helper()
+		s, err := h.Snapshot()
+		if s == nil {
+			t.Fatal(err)
+		}
+		defer s.Done()
+		if name == "" {
+			return nil, err
+		}
+		return s.Resolve(name), err
+	}
+	if got, err := scrape("xt_recent"); err != nil || !slices.Equal(got, []string{"xt_recent"}) {
+		t.Fatalf("xt_recent: %q, %v", got, err)
+	}
+	if kept() {
+		t.Error("the parse is kept after a snapshot that looked no alias up")
+	}
+	for i := range 2 {
+		if got, err := scrape("ipt_recent"); err != nil || !slices.Equal(got, []string{"xt_recent"}) {
+			t.Errorf("scrape %d: ipt_recent resolves to %q (%v), want xt_recent", i, got, err)
+		}
+		if !kept() {
+			t.Errorf("scrape %d: the parse is not kept while snapshots use it", i)
+		}
+	}
+	scrape("")
+	// A changed file is parsed by the first snapshot that sees it.
+	data, err := os.ReadFile(aliases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(aliases, append(data, "alias ipt_newmatch xt_recent\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scrape(""); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := scrape("ipt_newmatch"); !slices.Equal(got, []string{"xt_recent"}) {
+		t.Errorf("ipt_newmatch after the file changed: %q", got)
+	}
+	// A bad file is reported by every snapshot, whether or not it looks up
+	// an alias.
+	if err := os.WriteFile(aliases, []byte("alias\x00\xff broken\n"+strings.Repeat("\xfe", 64)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := scrape(""); err == nil || !strings.Contains(err.Error(), "modules.alias") {
+			t.Errorf("scrape %d of a bad modules.alias: %v", i, err)
+		}
+	}
+}

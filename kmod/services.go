@@ -1,0 +1,41 @@
+package kmod
+
+import (
+	"path"
+	"strings"
+)
+
+// serviceRulesets are the standard rulesets that only a boot service loads.
+// Debian installs /etc/nftables.conf on every system (nftables is Priority:
+// important) with nftables.service disabled, and a booted kernel then loads
+// nothing from it: the file makes modules required only while its service
+// is enabled.
+var serviceRulesets = map[string]string{"/etc/nftables.conf": "nftables.service"}
+
+// systemdUnitDir holds the links `systemctl enable` makes.
+const systemdUnitDir = "/etc/systemd/system"
+
+// rulesetInUse reports whether a ruleset's rules are applied at boot: any
+// ruleset no service gates, or one whose service is enabled.
+func (s *Snapshot) rulesetInUse(p string) bool {
+	unit, gated := serviceRulesets[p]
+	return !gated || s.serviceEnabled(unit)
+}
+
+// serviceEnabled reports whether a systemd unit is wanted by some target,
+// as `systemctl enable` records it: a link <target>.wants/<unit>.
+func (s *Snapshot) serviceEnabled(unit string) bool {
+	entries, err := s.host.root.ReadDir(systemdUnitDir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".wants") {
+			continue
+		}
+		if _, err := s.view.lstat(path.Join(systemdUnitDir, e.Name(), unit)); err == nil {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"math"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// TestProcessCollectorMatchesClientGolang: the same families (name, help,
+// type) as client_golang's process collector, with the same values where
+// they cannot move between the two readings and close ones where they can.
+func TestProcessCollectorMatchesClientGolang(t *testing.T) {
+	gather := func(c prometheus.Collector) map[string]*dto.MetricFamily {
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(c)
+		families, err := reg.Gather()
+		must(t, err)
+		out := map[string]*dto.MetricFamily{}
+		for _, f := range families {
+			out[f.GetName()] = f
+		}
+		return out
+	}
+	want := gather(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	got := gather(newProcessCollector())
+	if len(got) != len(want) || len(want) != 9 {
+		t.Fatalf("%d families, client_golang has %d (want 9)", len(got), len(want))
+	}
+	value := func(f *dto.MetricFamily) float64 {
+		if m := f.Metric[0]; m.Counter != nil {
+			return m.Counter.GetValue()
+		}
+		return f.Metric[0].Gauge.GetValue()
+	}
+	for name, w := range want {
+		g := got[name]
+		if g == nil {
+			t.Errorf("%s missing", name)
+			continue
+		}
+		if g.GetHelp() != w.GetHelp() || g.GetType() != w.GetType() || len(g.Metric) != 1 {
+			t.Errorf("%s: help %q type %v (%d series), want %q %v", name, g.GetHelp(), g.GetType(), len(g.Metric), w.GetHelp(), w.GetType())
+			continue
+		}
+		gv, wv := value(g), value(w)
+		// How far each may move between the two readings.
+		tolerance := map[string]float64{
+			"process_cpu_seconds_total": 0.5, "process_resident_memory_bytes": 32 << 20, "process_virtual_memory_bytes": 256 << 20,
+			"process_open_fds": 2, "process_network_receive_bytes_total": 1 << 20, "process_network_transmit_bytes_total": 1 << 20,
+		}[name]
+		if math.Abs(gv-wv) > tolerance || (gv <= 0 && name != "process_cpu_seconds_total" && name != "process_network_receive_bytes_total" && name != "process_network_transmit_bytes_total") {
+			t.Errorf("%s = %v, client_golang says %v", name, gv, wv)
+		}
+	}
+}
