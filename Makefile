@@ -24,7 +24,7 @@ export STATICCHECK_VERSION
 RUNBOOK_BASE        ?= https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 DEFAULT_RUNBOOK_BASE := https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 
-.PHONY: all build test deps testdata vmdata vmtest lint unit oracle growth bench fuzz fuzz-short fixtures update-golden run-fixture alerts dashboards kubernetes tools docker docker-binaries docker-push clean
+.PHONY: all build test deps testdata vmdata vmtest lint unit oracle growth bench fuzz fuzz-short fixtures update-golden run-fixture alerts dashboards mixin kubernetes tools docker docker-binaries docker-push clean
 
 all: build
 
@@ -137,6 +137,12 @@ kubernetes:
 ## dashboards: regenerate dashboards/kmod_exporter.json from dashboards/dashboard.go
 dashboards:
 	$(GO) test ./dashboards -run TestGenerated -count=1 -update
+
+## mixin: rewrite mixin/'s copies of the shipped rules and dashboard (the
+## mixin applies its _config to them; run after editing alerts/ or
+## `make dashboards`)
+mixin: dashboards
+	$(GO) test ./mixin -run TestCopiesInSync -count=1 -update
 
 ## alerts: .build/kmod_exporter.rules.yml with runbook links under RUNBOOK_BASE
 alerts:

@@ -59,7 +59,9 @@ func TestDashboardQueries(t *testing.T) {
 		// As Grafana does: a regex-escaped value, its backslashes escaped
 		// again for the PromQL string it lands in.
 		instance := strings.ReplaceAll(regexp.QuoteMeta(instances[scenario]), `\`, `\\`)
-		return strings.NewReplacer("$job", "kmod", "$instance", instance,
+		// $cluster is the variable's All: these series have no cluster
+		// label, as on any single Prometheus.
+		return strings.NewReplacer("$cluster", dashboards.ClusterAll, "$job", "kmod", "$instance", instance,
 			"$module", ".*", "$__rate_interval", "5s").Replace(expr)
 	}
 	type check struct {

@@ -8,11 +8,17 @@ import (
 	"fmt"
 )
 
-// Selectors every query uses, so the job, instance and module variables
-// apply to every panel.
+// Selectors every query uses, so the cluster, job, instance and module
+// variables apply to every panel. The cluster label exists where several
+// Prometheus servers are queried together (Thanos, Mimir: an external
+// label); on one Prometheus it is absent and clusterAll matches that.
 const (
-	host   = `job=~"$job",instance=~"$instance"`
-	module = `job=~"$job",instance=~"$instance",module=~"$module"`
+	host   = `cluster=~"$cluster",job=~"$job",instance=~"$instance"`
+	module = host + `,module=~"$module"`
+	// ClusterAll is the cluster variable's All: .* rather than .+, because
+	// on a single Prometheus the series have no cluster label, which .+
+	// would not match.
+	ClusterAll = ".*"
 	// RunbookBase is where the alert runbooks live; the fleet table links
 	// each unhealthy module to its cause's runbook.
 	RunbookBase = "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/"
@@ -22,7 +28,7 @@ func sel(metric, selector string) string { return metric + "{" + selector + "}" 
 
 // required limits a per-module expression to required modules.
 func required(expr string) string {
-	return "(" + expr + ") and on (job, instance, module) " + sel("kmod_module_required", module)
+	return "(" + expr + ") and on (cluster, job, instance, module) " + sel("kmod_module_required", module)
 }
 
 // Target is one query of a panel.
@@ -47,17 +53,18 @@ type Panel struct {
 
 // causes are the fleet's per-cause stat panels and table rows: the cause
 // label of the recording rules (alerts/kmod_exporter.recording.yml) that
-// select unhealthy required modules, the scenario showing it, and the
-// alert (and runbook) of the cause.
+// select unhealthy required modules, what it says of a module (for the
+// description), the scenario showing it, and the alert (and runbook) of
+// the cause.
 var causes = []struct {
-	title, cause, alert, scenario string
+	title, cause, says, alert, scenario string
 }{
-	{"Not loaded", "not loaded", "KmodModuleNotLoaded", "not-loaded"},
-	{"Blacklisted or disabled", "blacklisted or disabled", "KmodModuleBlacklisted", "blacklisted"},
-	{"Missing on disk", "file missing", "KmodModuleFileMissing", "missing-file"},
-	{"Built for another kernel", "release mismatch", "KmodModuleReleaseMismatch", "release-mismatch"},
-	{"Dependencies unsatisfied", "dependencies", "KmodModuleDependencyMissing", "deps-missing"},
-	{"Next-boot risk", "missing in an installed release", "KmodNextBootModuleMissing", "upgrade-pending"},
+	{"Not loaded", "not loaded", "is not loaded", "KmodModuleNotLoaded", "not-loaded"},
+	{"Blacklisted or disabled", "blacklisted or disabled", "is blacklisted or disabled", "KmodModuleBlacklisted", "blacklisted"},
+	{"Missing on disk", "file missing", "has no file for the running kernel", "KmodModuleFileMissing", "missing-file"},
+	{"Built for another kernel", "release mismatch", "has a file built for another kernel", "KmodModuleReleaseMismatch", "release-mismatch"},
+	{"Dependencies unsatisfied", "dependencies", "has a dependency that cannot load", "KmodModuleDependencyMissing", "deps-missing"},
+	{"Next-boot risk", "missing in an installed release", "is missing from another installed kernel (the next boot may run it)", "KmodNextBootModuleMissing", "upgrade-pending"},
 }
 
 // The recording rules of the fleet views. The Fleet row reads the first,
@@ -92,14 +99,14 @@ func Rows() []struct {
 	for _, c := range causes {
 		fleet = append(fleet, Panel{
 			Title:       c.title,
-			Description: fmt.Sprintf("Hosts with at least one required module that is %s (recording rule %s; %s has the same count per cluster). See %s%s.md.", c.cause, UnhealthyRecord, HostsRecord, RunbookBase, c.alert),
+			Description: fmt.Sprintf("Counts the hosts with at least one required module that %s, from the recording rule %s (%s has the same count per cluster). The runbook is %s%s.md.", c.says, UnhealthyRecord, HostsRecord, RunbookBase, c.alert),
 			Type:        "stat", Unit: "none", Scenario: c.scenario, Positive: true, W: 4, H: 4,
-			Targets: []Target{{Expr: fmt.Sprintf("count(group by (instance) (%s)) or vector(0)", sel(UnhealthyRecord, module+fmt.Sprintf(",cause=%q", c.cause))), Legend: "hosts", Instant: true}},
+			Targets: []Target{{Expr: fmt.Sprintf("count(group by (cluster, instance) (%s)) or vector(0)", sel(UnhealthyRecord, module+fmt.Sprintf(",cause=%q", c.cause))), Legend: "hosts", Instant: true}},
 		})
 	}
 	fleet = append(fleet, Panel{
 		Title:       "Unhealthy required modules",
-		Description: "Every required module with a documented cause, one row per host, module and cause (recording rule " + UnhealthyRecord + "); the cause links to its runbook.",
+		Description: "Lists every required module with a documented cause, one row per host, module and cause, from the recording rule " + UnhealthyRecord + ". The cause links to its runbook.",
 		Type:        "table", Unit: "none", Scenario: "blacklisted", W: 24, H: 8,
 		Targets: []Target{{Expr: "max by (instance, module, cause, runbook) (" + sel(UnhealthyRecord, module) + ")", Table: true}},
 		extra:   unhealthyTable,
@@ -111,43 +118,43 @@ func Rows() []struct {
 		checkTargets = append(checkTargets, Target{Expr: "max by (instance, module) (" + required(sel(c.metric, module)) + ")", Table: true})
 	}
 	hostPanels = append(hostPanels,
-		Panel{Title: "Required modules", Description: "Each required module against each check: green passes, red is a cause to fix; built-in modules show as built in.",
+		Panel{Title: "Required modules", Description: "Checks each required module, one column per check: green passes, red is a cause to fix, and built-in modules show as built in.",
 			Type: "table", Unit: "none", Scenario: "healthy", W: 24, H: 8, Targets: checkTargets, extra: checksTable},
-		Panel{Title: "Module loaded", Description: "Whether each required module was loaded over time (Live in /proc/modules or built in).",
+		Panel{Title: "Module loaded", Description: "Shows whether each required module was loaded over time: Live in /proc/modules, or built into the kernel.",
 			Type: "state-timeline", Unit: "none", Scenario: "healthy", W: 24, H: 6,
 			Targets: []Target{{Expr: "max by (instance, module) (" + required(sel("kmod_module_loaded", module)) + ")", Legend: "{{instance}} {{module}}"}},
 			extra:   loadedTimeline},
-		Panel{Title: "Memory pressure (PSI)", Description: "Share of time some or all tasks stalled waiting for memory, averaged over 10 s; sustained full pressure can stop modules loading.",
+		Panel{Title: "Memory pressure (PSI)", Description: "Shows the share of time some or all tasks stalled waiting for memory, averaged over 10 s. Sustained full pressure can stop modules from loading.",
 			Type: "timeseries", Unit: "percentunit", Scenario: "memory-pressure", Positive: true, W: 8, H: 7,
 			Targets: []Target{{Expr: sel("kmod_memory_pressure_ratio", host+`,window="10s"`), Legend: "{{instance}} {{kind}}"}}},
-		Panel{Title: "Memory available", Description: "MemAvailable / MemTotal: what the kernel can hand out without swapping.",
+		Panel{Title: "Memory available", Description: "Shows MemAvailable / MemTotal, the share of memory the kernel can hand out without swapping.",
 			Type: "timeseries", Unit: "percentunit", Scenario: "memory-pressure", Positive: true, W: 8, H: 7,
 			Targets: []Target{{Expr: sel("kmod_memory_available_ratio", host), Legend: "{{instance}}"}}},
-		Panel{Title: "Conntrack table use", Description: "Connections tracked against nf_conntrack_max; at 100% new connections are dropped.",
+		Panel{Title: "Conntrack table use", Description: "Shows the connections tracked as a share of nf_conntrack_max. At 100% the kernel drops new connections.",
 			Type: "timeseries", Unit: "percentunit", Scenario: "conntrack-near-full", Positive: true, W: 8, H: 7,
 			Targets: []Target{{Expr: sel("kmod_conntrack_entries", host) + " / " + sel("kmod_conntrack_entries_limit", host), Legend: "{{instance}}"}}},
-		Panel{Title: "Conntrack drops", Description: "Packets dropped because the conntrack table was full, and connections evicted early to make room, per second.",
+		Panel{Title: "Conntrack drops", Description: "Shows the packets dropped per second because the conntrack table was full, and the connections evicted early to make room.",
 			Type: "timeseries", Unit: "pps", Scenario: "conntrack-near-full", W: 12, H: 7,
 			Targets: []Target{
 				{Expr: "rate(" + sel("kmod_conntrack_stat_drop_total", host) + "[$__rate_interval])", Legend: "{{instance}} drop"},
 				{Expr: "rate(" + sel("kmod_conntrack_stat_early_drop_total", host) + "[$__rate_interval])", Legend: "{{instance}} early drop"},
 			}},
-		Panel{Title: "Kernel and module trees", Description: "The running release and every release with a module tree under /lib/modules (running = the running kernel's).",
+		Panel{Title: "Kernel and module trees", Description: "Lists the running release and every release with a module tree under /lib/modules; running is 1 for the running kernel's tree.",
 			Type: "table", Unit: "none", Scenario: "upgrade-pending", W: 12, H: 7,
 			Targets: []Target{{Expr: "max by (instance, release, running) (" + sel("kmod_kernel_module_tree_info", host) + ")", Table: true}}},
-		Panel{Title: "Why each module is required", Description: "Each required module and what requires it: the config, a flag, the default, modules-load.d, the kernel command line, or a ruleset's path.",
+		Panel{Title: "Why each module is required", Description: "Lists each required module and what requires it: the config, a flag, the default, modules-load.d, the kernel command line, or a ruleset's path.",
 			Type: "table", Unit: "none", Scenario: "healthy", W: 24, H: 8,
 			Targets: []Target{{Expr: "max by (instance, module, source) (" + sel("kmod_module_required", module) + ")", Table: true}}},
 	)
 
 	exporter := []Panel{
-		{Title: "Collector success", Description: "1 when the collector read everything it needs; 0 names a file in the exporter's log.",
+		{Title: "Collector success", Description: "Shows 1 when the collector read everything it needs and 0 when it failed; the exporter's log names the file it could not read.",
 			Type: "timeseries", Unit: "none", Scenario: "healthy", Positive: true, W: 8, H: 6,
 			Targets: []Target{{Expr: sel("kmod_scrape_collector_success", host), Legend: "{{instance}} {{collector}}"}}},
-		{Title: "Collector duration", Description: "How long each collector took per scrape.",
+		{Title: "Collector duration", Description: "Shows how long each collector took per scrape.",
 			Type: "timeseries", Unit: "s", Scenario: "healthy", Positive: true, W: 8, H: 6,
 			Targets: []Target{{Expr: sel("kmod_scrape_collector_duration_seconds", host), Legend: "{{instance}} {{collector}}"}}},
-		{Title: "Targets up", Description: "Whether Prometheus can scrape the exporter (up).",
+		{Title: "Targets up", Description: "Counts the exporter's targets that Prometheus can scrape (the sum of up).",
 			Type: "stat", Unit: "none", Scenario: "healthy", Positive: true, W: 8, H: 6,
 			Targets: []Target{{Expr: "sum(" + sel("up", host) + ")", Legend: "up", Instant: true}}},
 	}
@@ -271,15 +278,17 @@ func Build() ([]byte, error) {
 		}
 		y += rowH
 	}
-	variable := func(name, label, query string, multi bool) map[string]any {
+	// Refreshed on time range change (2), so hosts that came or went in the
+	// range are listed.
+	variable := func(name, label, query, allValue string) map[string]any {
 		return map[string]any{"name": name, "label": label, "type": "query", "datasource": datasource,
 			"query": map[string]any{"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"}, "definition": query,
-			"refresh": 2, "multi": multi, "includeAll": true, "allValue": ".*", "sort": 1,
+			"refresh": 2, "multi": true, "includeAll": true, "allValue": allValue, "sort": 1,
 			"current": map[string]any{"selected": true, "text": []any{"All"}, "value": []any{"$__all"}}}
 	}
 	dash := map[string]any{
 		"uid": "kmod-exporter", "title": "Kernel modules and firewall (kmod_exporter)",
-		"description":   "Whether the kernel modules each host's firewall needs are loaded, and if not, which documented cause holds.",
+		"description":   "Shows whether the kernel modules each host's firewall needs are loaded, and if not, which documented cause holds.",
 		"tags":          []any{"kmod_exporter", "firewall", "kernel"},
 		"schemaVersion": 39, "version": 1, "editable": true, "refresh": "30s", "graphTooltip": 1,
 		"time":  map[string]any{"from": "now-6h", "to": "now"},
@@ -293,9 +302,11 @@ func Build() ([]byte, error) {
 		}}},
 		"templating": map[string]any{"list": []any{
 			map[string]any{"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus", "current": map[string]any{}},
-			variable("job", "Job", `label_values(kmod_exporter_build_info, job)`, true),
-			variable("instance", "Instance", `label_values(kmod_exporter_build_info{job=~"$job"}, instance)`, true),
-			variable("module", "Module", `label_values(kmod_module_required{job=~"$job",instance=~"$instance"}, module)`, true),
+			variable("cluster", "Cluster", `label_values(kmod_kernel_info, cluster)`, ClusterAll),
+			// Every series has a job and an instance: .+ as dashboard-linter asks.
+			variable("job", "Job", `label_values(kmod_exporter_build_info{cluster=~"$cluster"}, job)`, ".+"),
+			variable("instance", "Instance", `label_values(kmod_exporter_build_info{cluster=~"$cluster",job=~"$job"}, instance)`, ".+"),
+			variable("module", "Module", `label_values(kmod_module_required{`+host+`}, module)`, ".*"),
 		}},
 		"panels": panels,
 	}

@@ -57,7 +57,7 @@ func TestStructure(t *testing.T) {
 	for _, v := range d.Templating.List {
 		vars[v.Name] = v.Type
 	}
-	for name, typ := range map[string]string{"datasource": "datasource", "job": "query", "instance": "query", "module": "query"} {
+	for name, typ := range map[string]string{"datasource": "datasource", "cluster": "query", "job": "query", "instance": "query", "module": "query"} {
 		if vars[name] != typ {
 			t.Errorf("variable %s: type %q, want %q", name, vars[name], typ)
 		}
@@ -96,7 +96,7 @@ func TestStructure(t *testing.T) {
 		for _, tg := range targets {
 			tm := tg.(map[string]any)
 			expr := tm["expr"].(string)
-			for _, v := range []string{"$job", "$instance"} {
+			for _, v := range []string{"$cluster", "$job", "$instance"} {
 				if !strings.Contains(expr, v) {
 					t.Errorf("%s: query does not filter on %s: %s", title, v, expr)
 				}

@@ -1,0 +1,314 @@
+// Generated from alerts/kmod_exporter.rules.yml by `make mixin`; do not edit.
+{
+  "groups": [
+    {
+      "name": "kmod_exporter.modules",
+      "rules": [
+        {
+          "alert": "KmodModuleNotLoaded",
+          "annotations": {
+            "description": "{{ $labels.module }} is required on {{ $labels.instance }} but is not loaded: it is not in /proc/modules and not built into the kernel. Rules that use it cannot be loaded or evaluated. This is the generic symptom; a more specific alert (blacklisted, file missing, ...) replaces it when one applies.",
+            "fix": "On {{ $labels.instance }}: check with `lsmod | grep {{ $labels.module }}`, load it with `sudo modprobe {{ $labels.module }}`, and keep it across reboots with `echo {{ $labels.module }} | sudo tee -a /etc/modules-load.d/iptables.conf`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleNotLoaded.md",
+            "summary": "A kernel module the firewall needs is not loaded."
+          },
+          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodModuleBlacklisted",
+          "annotations": {
+            "description": "{{ $labels.module }} is required on {{ $labels.instance }} but is not loaded, and {{ if eq $labels.directive \"cmdline\" }}modprobe.blacklist= on the kernel command line{{ else }}{{ $labels.path }} line {{ $labels.line }}{{ end }} blacklists it, so the kernel and iptables cannot load it on demand by its alias.",
+            "fix": "{{ if eq $labels.directive \"cmdline\" }}Remove {{ $labels.module }} from modprobe.blacklist= in GRUB_CMDLINE_LINUX (/etc/default/grub), run `sudo update-grub` (RHEL: `sudo grub2-mkconfig -o /boot/grub2/grub.cfg`) and reboot; until then `sudo modprobe {{ $labels.module }}` loads it by name.{{ else }}On {{ $labels.instance }}, comment out line {{ $labels.line }} of {{ $labels.path }} (`blacklist {{ $labels.module }}` becomes `#blacklist {{ $labels.module }}`; find every such line with `grep -rn {{ $labels.module }} /etc/modprobe.d/`), then `sudo modprobe {{ $labels.module }}`.{{ end }}",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleBlacklisted.md",
+            "summary": "A required kernel module is blacklisted and not loaded."
+          },
+          "expr": "(\n  kmod_module_blacklisted == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n)\n* on (job, instance, module) group_right ()\n  kmod_module_blacklist_info{directive=~\"blacklist|cmdline\"}\n",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodModuleDisabled",
+          "annotations": {
+            "description": "{{ $labels.module }} is required on {{ $labels.instance }} but {{ if eq $labels.directive \"install\" }}an install override at {{ $labels.path }} line {{ $labels.line }} runs a command that loads nothing instead of the module{{ else }}module_blacklist= on the kernel command line makes the kernel refuse it{{ end }}, so not even `modprobe {{ $labels.module }}` loads it.",
+            "fix": "{{ if eq $labels.directive \"install\" }}On {{ $labels.instance }}, comment out line {{ $labels.line }} of {{ $labels.path }} (`install {{ $labels.module }} /bin/true` or similar), then `sudo modprobe {{ $labels.module }}`.{{ else }}Remove {{ $labels.module }} from module_blacklist= in GRUB_CMDLINE_LINUX (/etc/default/grub), run `sudo update-grub` (RHEL: `sudo grub2-mkconfig -o /boot/grub2/grub.cfg`) and reboot: the kernel enforces it until the next boot.{{ end }}",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleDisabled.md",
+            "summary": "A required kernel module is disabled and cannot be loaded at all."
+          },
+          "expr": "(\n  kmod_module_disabled == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n)\n* on (job, instance, module) group_right ()\n  kmod_module_blacklist_info{directive=~\"install|cmdline\"}\n",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodModuleFileMissing",
+          "annotations": {
+            "description": "{{ $labels.module }} is required on {{ $labels.instance }} but no {{ $labels.module }}.ko* exists under /lib/modules/{{ $labels.release }} (an incomplete kernel update, or the package that ships it is not installed). {{- with printf \"kmod_module_present_for_release{instance=%q,module=%q} == 1\" $labels.instance $labels.module | query }} Installed release(s) that have it:{{ range . }} {{ .Labels.release }}{{ end }}.{{ end }}",
+            "fix": "Reinstall the running kernel's modules, then load it. Debian: `sudo apt-get update && sudo apt-get install --reinstall linux-image-{{ $labels.release }}`; Ubuntu (many netfilter modules ship in linux-modules-extra): `sudo apt update && sudo apt install linux-modules-extra-{{ $labels.release }}`; RHEL/CentOS/Fedora: `sudo yum reinstall kernel-{{ $labels.release }}` and `sudo yum install kernel-modules-{{ $labels.release }}`. Check with `find /lib/modules/{{ $labels.release }} -name '{{ $labels.module }}.ko*'`, then `sudo modprobe {{ $labels.module }}`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleFileMissing.md",
+            "summary": "A required kernel module's file is missing for the running kernel."
+          },
+          "expr": "(\n  kmod_module_present_on_disk == 0\n    and on (job, instance, module) kmod_module_builtin == 0\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n    unless on (job, instance, module) kmod_module_kernel_config{value=\"n\"}\n    and on (job, instance) kmod_kernel_modules_dir_present == 1\n)\n* on (job, instance) group_left (release) kmod_kernel_info\n",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodNoModulesForRunningKernel",
+          "annotations": {
+            "description": "{{ $labels.instance }} runs kernel {{ $labels.release }} but /lib/modules/{{ $labels.release }} does not exist (a hand-built kernel, or an update that did not finish). {{- with printf \"kmod_kernel_module_tree_info{instance=%q}\" $labels.instance | query }} Installed module trees:{{ range . }} {{ .Labels.release }}{{ end }}.{{ end }}",
+            "fix": "Compare `uname -r` with `ls /lib/modules/`. Reboot and pick a kernel whose modules are installed from the GRUB menu, or reinstall this one: `sudo apt-get install --reinstall linux-image-{{ $labels.release }}` (RHEL: `sudo yum reinstall kernel-{{ $labels.release }}`).",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodNoModulesForRunningKernel.md",
+            "summary": "The running kernel has no module directory, so no module can be loaded."
+          },
+          "expr": "(\n  kmod_kernel_modules_dir_present == 0\n    and on (job, instance) kmod_kernel_module_support == 1\n)\n* on (job, instance) group_left (release) kmod_kernel_info\n",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodModuleReleaseMismatch",
+          "annotations": {
+            "description": "{{ $labels.module }} is required on {{ $labels.instance }} but its file {{ $labels.path }} was built for kernel {{ if $labels.file_release }}{{ $labels.file_release }}{{ else }}(unreadable vermagic){{ end }}, while {{ $labels.release }} is running; the kernel refuses it.",
+            "fix": "Check with `modinfo -F vermagic {{ $labels.module }}` and `uname -r`. Reinstall the running kernel's package so its modules match: `sudo apt-get install --reinstall linux-image-{{ $labels.release }}` (RHEL: `sudo yum reinstall kernel-{{ $labels.release }}`); for a DKMS module, `sudo dkms autoinstall -k {{ $labels.release }}`. Then `sudo modprobe {{ $labels.module }}`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleReleaseMismatch.md",
+            "summary": "A required kernel module's file was built for another kernel."
+          },
+          "expr": "(\n  kmod_module_release_match == 0\n    and on (job, instance, module) kmod_module_present_on_disk == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n)\n* on (job, instance, module) group_left (path, file_release)\n  label_replace(kmod_module_file_info, \"file_release\", \"$1\", \"release\", \"(.*)\")\n* on (job, instance) group_left (release) kmod_kernel_info\n",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodModuleFileUnreadable",
+          "annotations": {
+            "description": "{{ $labels.module }} is required on {{ $labels.instance }} but is not loaded, and its file {{ $labels.path }} cannot be read ({{ $labels.reason }}): {{ if eq $labels.reason \"truncated\" }}it ends early, as after a full disk or an interrupted install{{ else if eq $labels.reason \"too_large\" }}it decompresses to more than any real module holds{{ else if eq $labels.reason \"unreadable\" }}it cannot be opened or read{{ else }}it is not a valid (compressed) kernel module{{ end }}. modprobe fails on it the same way.",
+            "fix": "Find the package that owns the file with `dpkg -S {{ $labels.path }}` (RHEL: `rpm -qf {{ $labels.path }}`) and reinstall it: `sudo apt-get install --reinstall PACKAGE` (RHEL: `sudo yum reinstall PACKAGE`); for a DKMS module, `sudo dkms install --force` the module for this kernel. Then `sudo depmod -a && sudo modprobe {{ $labels.module }}`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleFileUnreadable.md",
+            "summary": "A required kernel module's file is truncated, corrupt or too large to read."
+          },
+          "expr": "kmod_module_file_error == 1\n  and on (job, instance, module) kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodModuleDependencyMissing",
+          "annotations": {
+            "description": "{{ $labels.module }} is required on {{ $labels.instance }} but is not loaded, and its dependency {{ $labels.dependency }} is not loaded and cannot be (its file is missing, built for another kernel, or disabled).",
+            "fix": "List the dependencies with `modinfo {{ $labels.module }} | grep depends`. Load the dependency first, then the module: `sudo modprobe {{ $labels.dependency }} && sudo modprobe {{ $labels.module }}`. If modprobe says \"Module {{ $labels.dependency }} not found\", reinstall the running kernel's package (see KmodModuleFileMissing).",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleDependencyMissing.md",
+            "summary": "A required kernel module cannot load because a module it depends on is missing or blocked."
+          },
+          "expr": "kmod_module_dependency_usable == 0\n  and on (job, instance, module) kmod_module_dependencies_satisfied == 0\n  and on (job, instance, module) kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodModuleNotLoadedMemoryPressure",
+          "annotations": {
+            "description": "{{ $labels.module }} is required on {{ $labels.instance }} but is not loaded, and the host is starved of memory (all tasks stalled on memory over 10% of the last minute, or under 5% of memory available): the kernel may fail to allocate what loading the module needs.",
+            "fix": "Look at memory with `free -h` and `top` (high use, heavy swapping). Stop non-essential processes or add RAM, then `sudo modprobe {{ $labels.module }}`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleNotLoadedMemoryPressure.md",
+            "summary": "A required kernel module is not loaded while the host is under severe memory pressure."
+          },
+          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n  and on (job, instance) (\n    kmod_memory_pressure_ratio{kind=\"full\", window=\"60s\"} > 0.1\n    or kmod_memory_available_ratio < 0.05\n  )\n",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodKernelBuiltWithoutModule",
+          "annotations": {
+            "description": "{{ $labels.module }} is required on {{ $labels.instance }}, but the running kernel's configuration has {{ $labels.symbol }} not set: it is neither built in nor available as a module, and cannot be loaded.",
+            "fix": "Confirm with `grep {{ $labels.symbol }} /boot/config-$(uname -r)`. Boot a distribution kernel that has it, or reconfigure the custom kernel with {{ $labels.symbol }}=m (module) or =y (built in), rebuild and install it.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodKernelBuiltWithoutModule.md",
+            "summary": "The running kernel was built without a Netfilter option a required module needs."
+          },
+          "expr": "kmod_module_kernel_config{value=\"n\"}\n  and on (job, instance, module) kmod_module_builtin == 0\n  and on (job, instance, module) kmod_module_present_on_disk == 0\n  and on (job, instance, module) kmod_module_required\n",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodKernelWithoutModuleSupport",
+          "annotations": {
+            "description": "{{ $labels.instance }} runs a kernel built without loadable module support (no /proc/modules), and the required {{ $labels.module }} is not built into it: nothing on this host can make it available.",
+            "fix": "Boot a kernel with module support (CONFIG_MODULES=y) that has {{ $labels.module }}, or rebuild this kernel with {{ $labels.module }} built in.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodKernelWithoutModuleSupport.md",
+            "summary": "A required module is missing from a kernel that cannot load modules."
+          },
+          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n  and on (job, instance) kmod_kernel_module_support == 0\n",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodDepmodIndexStale",
+          "annotations": {
+            "description": "{{ $labels.module }}'s file on {{ $labels.instance }} is not listed in modules.dep, or is newer than it.",
+            "fix": "Rebuild the module index for the running kernel: `sudo depmod -a`, then `sudo modprobe {{ $labels.module }}`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodDepmodIndexStale.md",
+            "summary": "A required module was installed but depmod was not run, so modprobe may not find it."
+          },
+          "expr": "kmod_module_depmod_stale == 1\n  and on (job, instance, module) kmod_module_required\n",
+          "for": "10m",
+          "labels": {
+            "severity": "warning"
+          }
+        },
+        {
+          "alert": "KmodModuleNotPersistent",
+          "annotations": {
+            "description": "{{ $labels.module }} is loaded on {{ $labels.instance }} but no modules-load.d file, /etc/modules or modules_load= lists it, so it may be missing after the next boot (as after a kernel upgrade).",
+            "fix": "`echo {{ $labels.module }} | sudo tee -a /etc/modules-load.d/iptables.conf` (the file is created if it does not exist).",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleNotPersistent.md",
+            "summary": "A required module is loaded now but will not be loaded after a reboot."
+          },
+          "expr": "kmod_module_load_on_boot == 0\n  and on (job, instance, module) kmod_module_loaded == 1\n  and on (job, instance, module) kmod_module_builtin == 0\n  and on (job, instance, module) kmod_module_required{source=~\"config|flag|default\"}\n",
+          "for": "30m",
+          "labels": {
+            "severity": "info"
+          }
+        },
+        {
+          "alert": "KmodNextBootModuleMissing",
+          "annotations": {
+            "description": "{{ $labels.instance }} has kernel {{ $labels.release }} installed (the next boot may run it), but its module tree has no {{ $labels.module }}, which the firewall requires.",
+            "fix": "Before rebooting, complete that kernel's installation: `sudo apt-get install --reinstall linux-image-{{ $labels.release }}` (Ubuntu: also `linux-modules-extra-{{ $labels.release }}`; RHEL: `sudo yum reinstall kernel-{{ $labels.release }}`); for a DKMS module `sudo dkms autoinstall -k {{ $labels.release }}`. Check with `find /lib/modules/{{ $labels.release }} -name '{{ $labels.module }}.ko*'`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodNextBootModuleMissing.md",
+            "summary": "An installed kernel lacks a required module; booting it would break the firewall."
+          },
+          "expr": "kmod_module_present_for_release == 0\n  and on (job, instance, module) kmod_module_required\n",
+          "for": "10m",
+          "labels": {
+            "severity": "warning"
+          }
+        }
+      ]
+    },
+    {
+      "name": "kmod_exporter.firewall",
+      "rules": [
+        {
+          "alert": "KmodXtablesMatchNotRegistered",
+          "annotations": {
+            "description": "A ruleset on {{ $labels.instance }} uses `-m {{ $labels.match }}` ({{ $labels.family }}), but the kernel has not registered it, so `iptables -m {{ $labels.match }} -h` fails with \"No chain/target/match by that name\" and the rules cannot be restored.",
+            "fix": "`sudo modprobe {{ if $labels.module }}{{ $labels.module }}{{ else }}xt_{{ $labels.match }}{{ end }}`, then start the firewall again: `sudo systemctl restart netfilter-persistent` (RHEL: `sudo systemctl start iptables`). Persist it with `echo {{ if $labels.module }}{{ $labels.module }}{{ else }}xt_{{ $labels.match }}{{ end }} | sudo tee -a /etc/modules-load.d/iptables.conf`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodXtablesMatchNotRegistered.md",
+            "summary": "A firewall rule uses an iptables match the kernel does not have."
+          },
+          "expr": "kmod_xtables_match_registered == 0",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodXtablesTargetNotRegistered",
+          "annotations": {
+            "description": "A ruleset on {{ $labels.instance }} uses `-j {{ $labels.target }}` ({{ $labels.family }}), but the kernel has not registered that target, so the rules cannot be restored.",
+            "fix": "`sudo modprobe {{ if $labels.module }}{{ $labels.module }}{{ else }}xt_{{ $labels.target }}{{ end }}`, then start the firewall again: `sudo systemctl restart netfilter-persistent` (RHEL: `sudo systemctl start iptables`).",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodXtablesTargetNotRegistered.md",
+            "summary": "A firewall rule jumps to an iptables target the kernel does not have."
+          },
+          "expr": "kmod_xtables_target_registered == 0",
+          "for": "2m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodIptablesOutdated",
+          "annotations": {
+            "description": "{{ $labels.instance }} has iptables {{ $labels.version }} installed; releases before 1.8.7 may not recognise or request the modules of a current kernel correctly.",
+            "fix": "`iptables --version`; update the package: Debian/Ubuntu `sudo apt update && sudo apt upgrade iptables`, RHEL/CentOS `sudo yum update iptables`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodIptablesOutdated.md",
+            "summary": "The iptables package is older than 1.8.7 and may not handle current kernel modules."
+          },
+          "expr": "kmod_iptables_info{version=~\"(0|1\\\\.[0-7])\\\\..*|1\\\\.8\\\\.[0-6]([^0-9].*)?\"}",
+          "for": "30m",
+          "labels": {
+            "severity": "info"
+          }
+        },
+        {
+          "alert": "KmodConntrackTableNearFull",
+          "annotations": {
+            "description": "{{ $labels.instance }}'s conntrack table is {{ $value | humanizePercentage }} full; when it is full the kernel drops packets of new connections (\"nf_conntrack: table full, dropping packet\").",
+            "fix": "Raise the limit now: `sudo sysctl -w net.netfilter.nf_conntrack_max=$(( $(sysctl -n net.netfilter.nf_conntrack_max) * 2 ))`, persist it in /etc/sysctl.d/90-conntrack.conf, and find who opens so many connections with `sudo conntrack -S` and `sudo conntrack -L | awk '{print $5}' | sort | uniq -c | sort -rn | head`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodConntrackTableNearFull.md",
+            "summary": "The connection tracking table is over 90% full; new connections will be dropped."
+          },
+          "expr": "kmod_conntrack_entries / kmod_conntrack_entries_limit > 0.9",
+          "for": "5m",
+          "labels": {
+            "severity": "warning"
+          }
+        }
+      ]
+    },
+    {
+      "name": "kmod_exporter.exporter",
+      "rules": [
+        {
+          "alert": "KmodExporterCollectorFailed",
+          "annotations": {
+            "description": "The {{ $labels.collector }} collector of kmod_exporter on {{ $labels.instance }} fails at every scrape; its metrics are missing or incomplete.",
+            "fix": "Read the exporter's log: `journalctl -u kmod_exporter | grep 'collector failed'` names the file it could not read; fix its permissions or the mount (--path.procfs, --path.sysfs, --path.rootfs), or disable the collector with `--no-collector.{{ $labels.collector }}`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodExporterCollectorFailed.md",
+            "summary": "kmod_exporter cannot read part of the host, so some causes would go unseen."
+          },
+          "expr": "kmod_scrape_collector_success == 0",
+          "for": "10m",
+          "labels": {
+            "severity": "warning"
+          }
+        },
+        {
+          "alert": "KmodExporterDown",
+          "annotations": {
+            "description": "Prometheus cannot scrape kmod_exporter at {{ $labels.instance }} (job {{ $labels.job }}).",
+            "fix": "On the host: `systemctl status kmod_exporter` and `journalctl -u kmod_exporter -n 50`; check the port with `curl -s http://localhost:10473/metrics | head`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodExporterDown.md",
+            "summary": "kmod_exporter cannot be scraped, so the firewall's modules are not watched."
+          },
+          "expr": "up{job=~\".*kmod.*\"} == 0",
+          "for": "10m",
+          "labels": {
+            "severity": "warning"
+          }
+        },
+        {
+          "alert": "KmodTextfileStale",
+          "annotations": {
+            "description": "{{ $labels.file }} on {{ $labels.instance }} was last written {{ $value | humanizeDuration }} ago; kmod_exporter-textfile.timer rewrites it every minute. The kmod_* series node_exporter serves from it are that old: a module that stopped loading since would not page.",
+            "fix": "On {{ $labels.instance }}: `systemctl status kmod_exporter-textfile.timer kmod_exporter-textfile.service` and `journalctl -u kmod_exporter-textfile.service -n 20` (a write error names the directory and its fix); restart the timer with `sudo systemctl enable --now kmod_exporter-textfile.timer`.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodTextfileStale.md",
+            "summary": "kmod_exporter's textfile is no longer refreshed, so node_exporter serves old module health."
+          },
+          "expr": "time() - node_textfile_mtime_seconds{file=~\"(.*/)?kmod\\\\.prom\"} > 300",
+          "for": "5m",
+          "labels": {
+            "severity": "warning"
+          }
+        }
+      ]
+    }
+  ]
+}
