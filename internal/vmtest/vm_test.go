@@ -5,8 +5,9 @@
 // from Debian packages by .ci/vmdata, module trees, and the files a test
 // adds), a command line and a shell script. The script runs as root with
 // /proc, /sys and /dev mounted; whatever it leaves under /vmtest/out comes
-// back as Result.Files, with its exit status. Test code only: the exporter
-// itself never links this package (it starts processes).
+// back as Result.Files, with its exit status. The package is test files
+// only: the harness starts processes, which the project keeps out of every
+// non-test file.
 package vmtest
 
 import (
