@@ -106,10 +106,10 @@ var expectations = []expectation{
 func checkCauses(t *testing.T, ks []Kernel, results map[string]*Result) {
 	targets := map[string]string{}
 	type row struct {
-		k, other string
-		e        expectation
-		s        scenario
-		alerts   []string
+		name, k, other string // the target's name; the running and the other release
+		e              expectation
+		s              scenario
+		alerts         []string
 	}
 	var rows []row
 	for i, k := range ks {
@@ -125,8 +125,8 @@ func checkCauses(t *testing.T, ks []Kernel, results map[string]*Result) {
 			}
 			subst := strings.NewReplacer("{K}", running, "{O}", other)
 			s := readScenario(t, r, e.scenario)
-			rows = append(rows, row{k: running, other: other, e: e, s: s})
 			name := k.Release + "/" + e.scenario
+			rows = append(rows, row{name: name, k: running, other: other, e: e, s: s})
 			targets[name] = s.file("metrics.prom")
 			var want []string
 			for _, c := range e.causes {
@@ -158,12 +158,7 @@ func checkCauses(t *testing.T, ks []Kernel, results map[string]*Result) {
 	}
 	alerts := firingAlerts(t, targets)
 	for i, rw := range rows {
-		name := ""
-		for n := range targets {
-			if strings.HasSuffix(n, "/"+rw.e.scenario) && strings.HasPrefix(n, kernelOfRow(ks, rw.k, rw.e.boot)) {
-				name = n
-			}
-		}
+		name := rw.name
 		rows[i].alerts = alerts[name]
 		checkAlerts(t, name, alerts[name], rw.s.verdict)
 	}
@@ -205,19 +200,6 @@ func checkAlerts(t *testing.T, name string, got []string, v verdict) {
 	}
 }
 
-// kernelOfRow is the name prefix a row's target was registered under.
-func kernelOfRow(ks []Kernel, running, boot string) string {
-	if boot != "reboot" {
-		return running + "/"
-	}
-	for i, k := range ks {
-		if ks[(i+1)%len(ks)].Release == running {
-			return k.Release + "/"
-		}
-	}
-	return ""
-}
-
 // evidenceLine is the line of the kernel's account that holds the message.
 func evidenceLine(text, msg string) string {
 	for _, l := range strings.Split(text, "\n") {
@@ -251,8 +233,8 @@ func checkScenarioSpecifics(t *testing.T, name string, e expectation, s scenario
 		if !strings.Contains(s.file("metrics.prom"), "\nkmod_conntrack_entries_limit 64\n") {
 			t.Errorf("%s: kmod_conntrack_entries_limit is not the kernel's 64", name)
 		}
-	case "reboot", "next-boot":
-		if e.scenario == "reboot" && s.loaded["xt_LOG"] {
+	case "reboot":
+		if s.loaded["xt_LOG"] {
 			t.Errorf("%s: xt_LOG, loaded by hand before the reboot, is loaded after it", name)
 		}
 	}
