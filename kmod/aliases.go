@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"sync"
 )
 
 // heldAliases is a snapshot's modules.alias index, held by the host only
@@ -18,6 +19,9 @@ import (
 type heldAliases struct {
 	h    *Host
 	path string
+	// mu guards the first-use parse: a collector still running after the
+	// stall limit asks the snapshot beside the next one.
+	mu   sync.Mutex
 	fi   fs.FileInfo // set while the index is to be parsed on first use
 	idx  *AliasIndex
 	used bool
@@ -64,6 +68,8 @@ func (a *heldAliases) index() *AliasIndex {
 	if a == nil {
 		return nil
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	a.used = true
 	if a.fi != nil {
 		a.idx, a.err = a.h.aliasCache.get(a.path, a.fi, a.load)
@@ -79,7 +85,12 @@ func (a *heldAliases) at(i int) Alias             { return a.index().at(i) }
 
 // done drops the parse when this snapshot did not use it.
 func (a *heldAliases) done() {
-	if a != nil && !a.used && a.idx != nil {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.used && a.idx != nil {
 		a.h.aliasCache.forget(a.path)
 	}
 }
@@ -88,8 +99,12 @@ func (a *heldAliases) done() {
 // read: the tree walk stopping early (TreeErr), or modules.alias failing
 // to parse on first use.
 func (s *Snapshot) LateErr() error {
-	if s.aliases != nil && s.aliases.err != nil {
-		return errors.Join(s.treeErr, s.aliases.err)
+	if s.aliases != nil {
+		s.aliases.mu.Lock()
+		defer s.aliases.mu.Unlock()
+		if s.aliases.err != nil {
+			return errors.Join(s.treeErr, s.aliases.err)
+		}
 	}
 	return s.treeErr
 }

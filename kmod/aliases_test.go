@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 )
 
 // TestAliasIndexHeldWhileUsed: a snapshot that looks no alias up lets the
@@ -15,10 +13,10 @@ import (
 // again and answers as before; a changed file is parsed, and a bad one
 // reported, by the first snapshot that sees it, dropped or not.
 func TestAliasIndexHeldWhileUsed(t *testing.T) {
-	root := testenv.CopyTree(t, filepath.Join("..", "fixtures", "healthy"))
+	root := copyTree(t, "healthy")
 	aliases := filepath.Join(root, "root/lib/modules/6.1.0-18-amd64/modules.alias")
 	hostPath := "/lib/modules/6.1.0-18-amd64/modules.alias"
-	h := NewHost(Paths{Proc: filepath.Join(root, "proc"), Sys: filepath.Join(root, "sys"), Root: filepath.Join(root, "root")})
+	h := hostAt(root)
 	kept := func() bool {
 		h.aliasCache.mu.Lock()
 		defer h.aliasCache.mu.Unlock()

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 )
 
 // TestDiagnoseUnreadableModuleFile: a required module that is not loaded
@@ -15,7 +13,7 @@ import (
 // the file and the reason, and nothing else (not "built for another
 // kernel", whose vermagic was never read, nor "not loaded").
 func TestDiagnoseUnreadableModuleFile(t *testing.T) {
-	root := testenv.CopyTree(t, filepath.Join("..", "fixtures", "healthy"))
+	root := copyTree(t, "healthy")
 	dir := filepath.Join(root, "root/lib/modules/6.1.0-18-amd64")
 	p := filepath.Join(dir, "kernel/net/netfilter/xt_recent.ko.zst")
 	data, err := os.ReadFile(p)
@@ -44,7 +42,7 @@ func TestDiagnoseUnreadableModuleFile(t *testing.T) {
 	must(os.WriteFile(filepath.Join(root, "proc/modules"), []byte(strings.Join(kept, "\n")), 0o644))
 	must(os.RemoveAll(filepath.Join(root, "sys/module/xt_recent")))
 
-	h := NewHost(Paths{Proc: filepath.Join(root, "proc"), Sys: filepath.Join(root, "sys"), Root: filepath.Join(root, "root")})
+	h := hostAt(root)
 	s, err := h.Snapshot()
 	if s == nil {
 		t.Fatal(err)

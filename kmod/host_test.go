@@ -15,8 +15,10 @@ import (
 	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 )
 
-func fixtureHost(scenario string) *Host {
-	d := filepath.Join("..", "fixtures", scenario)
+func fixtureHost(scenario string) *Host { return hostAt(filepath.Join("..", "fixtures", scenario)) }
+
+// hostAt is the host of a scenario directory (proc, sys, root).
+func hostAt(d string) *Host {
 	return NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: filepath.Join(d, "root")})
 }
 

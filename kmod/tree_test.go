@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 )
 
 // TestTreeWalkFollowsChanges: the walk of the running release's tree is
@@ -21,10 +19,10 @@ func TestTreeWalkFollowsChanges(t *testing.T) {
 			settleMargin = 50 * time.Millisecond
 			inotifyDisabled = mode == "stats"
 			t.Cleanup(func() { settleMargin, inotifyDisabled = old, false })
-			root := testenv.CopyTree(t, filepath.Join("..", "fixtures", "healthy"))
+			root := copyTree(t, "healthy")
 			release := "/lib/modules/6.1.0-18-amd64"
 			dir := filepath.Join(root, "root", release)
-			h := NewHost(Paths{Proc: filepath.Join(root, "proc"), Sys: filepath.Join(root, "sys"), Root: filepath.Join(root, "root")})
+			h := hostAt(root)
 			must := func(err error) {
 				t.Helper()
 				if err != nil {
@@ -111,8 +109,8 @@ func TestTreeWalkFollowsChanges(t *testing.T) {
 // TestTreeWalkDropped: a walk nobody asks about any more is dropped, with
 // its watch.
 func TestTreeWalkDropped(t *testing.T) {
-	root := testenv.CopyTree(t, filepath.Join("..", "fixtures", "healthy"))
-	h := NewHost(Paths{Proc: filepath.Join(root, "proc"), Sys: filepath.Join(root, "sys"), Root: filepath.Join(root, "root")})
+	root := copyTree(t, "healthy")
+	h := hostAt(root)
 	s, _ := h.Snapshot()
 	s.treeIndex()
 	s.Done()
