@@ -96,7 +96,9 @@ func runCheck(w io.Writer, host *kmod.Host, reqs collector.Requirements, o optio
 		fmt.Fprintln(os.Stderr, "check: shipped alerts:", err)
 		return 2
 	}
-	s, err := host.Snapshot()
+	view := host.View()
+	defer view.Release()
+	s, err := view.Snapshot()
 	if s == nil {
 		fmt.Fprintln(os.Stderr, "check: cannot read the host:", err)
 		return 2
@@ -106,11 +108,11 @@ func runCheck(w io.Writer, host *kmod.Host, reqs collector.Requirements, o optio
 		fmt.Fprintln(os.Stderr, "check: part of the host could not be read:", err)
 	}
 	var facts kmod.HostFacts
-	facts.Config, _, _, _ = host.KernelConfig(s.Release)
-	facts.Memory, _ = kmod.ReadMemory(o.procPath)
-	facts.Conntrack, _ = kmod.ReadConntrack(o.procPath)
-	facts.Iptables, _, _ = host.IptablesVersion()
-	required, _, _ := s.Required(reqs, host.IptablesBackend())
+	facts.Config, _, _, _ = view.KernelConfig()
+	facts.Memory, _ = view.Memory()
+	facts.Conntrack, _ = view.Conntrack()
+	facts.Iptables, _, _ = view.IptablesVersion()
+	required, _, _ := s.Required(reqs, view.IptablesBackend())
 	d := s.Diagnose(required, facts)
 
 	render := func(c kmod.Cause) causeOut {

@@ -24,8 +24,7 @@ func benchHandler(b *testing.B) http.Handler {
 		reqs = append(reqs, collector.Requirement{Name: m, Source: "flag"})
 	}
 	kc, err := collector.New(collector.Options{
-		Host:     kmod.NewHost(kmod.Paths{Proc: h.Proc, Sys: h.Sys, Root: h.Root}),
-		ProcPath: h.Proc,
+		Host: kmod.NewHost(kmod.Paths{Proc: h.Proc, Sys: h.Sys, Root: h.Root}),
 		Requirements: func() collector.Requirements {
 			return collector.Requirements{Modules: reqs, Rulesets: kmod.DefaultRulesets}
 		},

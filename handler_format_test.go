@@ -28,8 +28,7 @@ func fixtureFamilies(t *testing.T) []*dto.MetricFamily {
 	t.Helper()
 	d := "fixtures/healthy"
 	kc, err := collector.New(collector.Options{
-		Host:     kmod.NewHost(kmod.Paths{Proc: d + "/proc", Sys: d + "/sys", Root: d + "/root"}),
-		ProcPath: d + "/proc",
+		Host: kmod.NewHost(kmod.Paths{Proc: d + "/proc", Sys: d + "/sys", Root: d + "/root"}),
 		Requirements: func() collector.Requirements {
 			return collector.Requirements{Modules: []collector.Requirement{{Name: "nf_conntrack", Source: "flag"}, {Name: "xt_recent", Source: "flag"}}}
 		},

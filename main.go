@@ -113,7 +113,7 @@ func run(args []string) int {
 	describeHost(logger, host)
 	var current atomic.Pointer[collector.Requirements]
 	current.Store(&reqs)
-	kc, err := collector.New(collector.Options{Host: host, ProcPath: o.procPath, Requirements: func() collector.Requirements { return *current.Load() }}, logger)
+	kc, err := collector.New(collector.Options{Host: host, Requirements: func() collector.Requirements { return *current.Load() }}, logger)
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot build collectors", "err", err)
 		return 2
@@ -180,7 +180,9 @@ func run(args []string) int {
 // describeHost says plainly at start what kind of kernel this is, so a user
 // on a kernel without module support is not left wondering.
 func describeHost(logger log.Logger, host *kmod.Host) {
-	k, err := host.ReadKernel()
+	view := host.View()
+	defer view.Release()
+	k, err := view.Kernel()
 	if err != nil {
 		level.Warn(logger).Log("msg", "cannot read the running kernel", "err", err)
 		return

@@ -40,7 +40,6 @@ func (h benchHost) collector(b testing.TB) *KmodCollector {
 	}
 	kc, err := New(Options{
 		Host:         kmod.NewHost(kmod.Paths{Proc: h.Proc, Sys: h.Sys, Root: h.Root}),
-		ProcPath:     h.Proc,
 		Requirements: func() Requirements { return Requirements{Modules: reqs, Rulesets: kmod.DefaultRulesets} },
 	}, log.NewNopLogger(), Names()...)
 	must(b, err)

@@ -31,7 +31,7 @@ func TestFilesChangingMidScrape(t *testing.T) {
 	dep, err := os.ReadFile(modulesDep)
 	must(t, err)
 	kc, err := New(Options{
-		Host: fixtureHost(dir), ProcPath: filepath.Join(dir, "proc"),
+		Host: fixtureHost(dir),
 		Requirements: func() Requirements {
 			return Requirements{Modules: []Requirement{{Name: "nf_conntrack", Source: "default"}}, IncludeBoot: true, Rulesets: kmod.DefaultRulesets}
 		},

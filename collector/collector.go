@@ -38,8 +38,6 @@ type Options struct {
 	// Requirements returns the configured requirements; it is called at
 	// every scrape so a reloaded configuration takes effect at once.
 	Requirements func() Requirements
-	// ProcPath is the host's /proc, for the collectors that read it directly.
-	ProcPath string
 }
 
 // Requirements are the modules the user's configuration requires.

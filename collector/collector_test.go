@@ -22,7 +22,6 @@ func newForScenario(t *testing.T, dir string, reqs Requirements) *KmodCollector 
 	t.Helper()
 	kc, err := New(Options{
 		Host:         fixtureHost(dir),
-		ProcPath:     filepath.Join(dir, "proc"),
 		Requirements: func() Requirements { return reqs },
 	}, log.NewNopLogger(), "kernel", "memory", "modules")
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	registerCollector("conntrack", true, func(o Options, l log.Logger) Collector { return &conntrackCollector{proc: o.ProcPath} })
+	registerCollector("conntrack", true, func(o Options, l log.Logger) Collector { return &conntrackCollector{} })
 }
 
 var (
@@ -34,10 +34,10 @@ func counter(name, help string) *Desc {
 	return newCounterDesc("conntrack", "stat_"+name+"_total", help+" Summed over CPUs, from /proc/net/stat/nf_conntrack.")
 }
 
-type conntrackCollector struct{ proc string }
+type conntrackCollector struct{}
 
 func (c *conntrackCollector) Update(host *kmod.View, out *Sink) error {
-	ct, err := kmod.ReadConntrack(c.proc)
+	ct, err := host.Conntrack()
 	if ct.Available {
 		out.Add(conntrackEntries, float64(ct.Entries))
 		out.Add(conntrackLimit, float64(ct.Limit))

@@ -105,8 +105,7 @@ func TestGatherMatchesRegistry(t *testing.T) {
 		dir = filepath.Dir(dir)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			kc, err := New(Options{
-				Host:     fixtureHost(dir),
-				ProcPath: filepath.Join(dir, "proc"),
+				Host: fixtureHost(dir),
 				Requirements: func() Requirements {
 					return Requirements{Modules: []Requirement{
 						{Name: "nf_conntrack", Source: "default"}, {Name: "xt_recent", Source: "config"}, {Name: "ipt_set", Source: "flag"},

@@ -33,8 +33,7 @@ func TestNoGrowth(t *testing.T) {
 		{{Name: "nf_conntrack", Source: "default"}, {Name: "xt_set", Source: "config"}, {Name: "nft_log", Source: "config"}},
 	}
 	kc, err := New(Options{
-		Host:     fixtureHost(dir),
-		ProcPath: dir + "/proc",
+		Host: fixtureHost(dir),
 		Requirements: func() Requirements {
 			return Requirements{Modules: sets[scrape/100%2], IncludeBoot: scrape/100%2 == 0, Rulesets: kmod.DefaultRulesets}
 		},

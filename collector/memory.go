@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	registerCollector("memory", true, func(o Options, l log.Logger) Collector { return &memoryCollector{proc: o.ProcPath, logger: l} })
+	registerCollector("memory", true, func(o Options, l log.Logger) Collector { return &memoryCollector{logger: l} })
 }
 
 var (
@@ -22,12 +22,11 @@ var (
 )
 
 type memoryCollector struct {
-	proc   string
 	logger log.Logger
 }
 
 func (c *memoryCollector) Update(host *kmod.View, out *Sink) error {
-	m, err := kmod.ReadMemory(c.proc)
+	m, err := host.Memory()
 	out.Add(memoryPressureSupported, boolValue(m.PSISupported))
 	if m.PSISupported {
 		c.pressure(out, "some", m.Some)

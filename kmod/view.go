@@ -19,10 +19,12 @@ import (
 // collectors running side by side. A View is never reused: the next scrape
 // takes a new one and reads afresh.
 type View struct {
-	host    *Host
-	kernel  func() (Kernel, error)
-	config  func() (kernelConfigRead, error)
-	backend func() string
+	host      *Host
+	kernel    func() (Kernel, error)
+	config    func() (kernelConfigRead, error)
+	backend   func() string
+	memory    func() (Memory, error)
+	conntrack func() (Conntrack, error)
 
 	mu       sync.Mutex
 	rulesets map[string]rulesetRead
@@ -74,6 +76,8 @@ func (h *Host) View() *View {
 		return kernelConfigRead{c, source, ok}, err
 	})
 	v.backend = sync.OnceValue(func() string { return h.iptablesBackend(v) })
+	v.memory = sync.OnceValues(func() (Memory, error) { return ReadMemory(h.proc) })
+	v.conntrack = sync.OnceValues(func() (Conntrack, error) { return ReadConntrack(h.proc) })
 	return v
 }
 
@@ -119,6 +123,12 @@ func (v *View) Xtables(family string) (Xtables, error) {
 	v.xtables[family] = xtablesRead{x, err}
 	return x, err
 }
+
+// Memory is the host's memory pressure and availability, once per view.
+func (v *View) Memory() (Memory, error) { return v.memory() }
+
+// Conntrack is the host's connection tracking table, once per view.
+func (v *View) Conntrack() (Conntrack, error) { return v.conntrack() }
 
 // IptablesVersion is Host.IptablesVersion through the view.
 func (v *View) IptablesVersion() (version string, ok bool, err error) {
