@@ -1,17 +1,20 @@
-package main
+package config
 
 import (
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// reloader re-reads the configuration on SIGHUP and POST /-/reload. An
+// Reloader re-reads the configuration on SIGHUP and POST /-/reload. An
 // invalid configuration keeps the one in force.
-type reloader struct {
+type Reloader struct {
 	mu      sync.Mutex
 	logger  log.Logger
 	load    func() error
@@ -19,8 +22,10 @@ type reloader struct {
 	when    prometheus.Gauge
 }
 
-func newReloader(logger log.Logger, reg prometheus.Registerer, load func() error) *reloader {
-	r := &reloader{
+// NewReloader registers the reload metrics on reg; load reads the
+// configuration and, only if it is valid, puts it in force.
+func NewReloader(logger log.Logger, reg prometheus.Registerer, load func() error) *Reloader {
+	r := &Reloader{
 		logger: logger,
 		load:   load,
 		success: prometheus.NewGauge(prometheus.GaugeOpts{Name: "kmod_config_last_reload_successful",
@@ -34,7 +39,9 @@ func newReloader(logger log.Logger, reg prometheus.Registerer, load func() error
 	return r
 }
 
-func (r *reloader) reload(trigger string) error {
+// Reload loads the configuration again; trigger ("SIGHUP", "http") is
+// logged with the outcome.
+func (r *Reloader) Reload(trigger string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.load(); err != nil {
@@ -48,24 +55,36 @@ func (r *reloader) reload(trigger string) error {
 	return nil
 }
 
+// ReloadOnSIGHUP reloads at every SIGHUP (systemctl reload sends one),
+// for the life of the process.
+func (r *Reloader) ReloadOnSIGHUP() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			r.Reload("SIGHUP")
+		}
+	}()
+}
+
 // ServeHTTP is POST (or PUT) /-/reload, as in Prometheus.
-func (r *reloader) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+func (r *Reloader) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodPost && req.Method != http.MethodPut {
 		w.Header().Set("Allow", "POST, PUT")
 		http.Error(w, "reload with POST", http.StatusMethodNotAllowed)
 		return
 	}
-	if err := r.reload("http"); err != nil {
+	if err := r.Reload("http"); err != nil {
 		http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Write([]byte("configuration reloaded\n"))
 }
 
-// lifecycle answers /-/reload only with --web.enable-lifecycle, as
+// Lifecycle answers /-/reload only with --web.enable-lifecycle, as
 // Prometheus does: an HTTP reload is a write any client on the port could
 // otherwise make.
-func lifecycle(enabled bool, next http.Handler) http.Handler {
+func Lifecycle(enabled bool, next http.Handler) http.Handler {
 	if enabled {
 		return next
 	}

@@ -1,4 +1,7 @@
-package kmod
+// Package config is the exporter's configuration: the YAML file and its
+// validation, the --config.file and --module flags turned into the model's
+// kmod.RequirementSpec, and the reloader behind SIGHUP and POST /-/reload.
+package config
 
 import (
 	_ "embed"
@@ -8,12 +11,14 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
 
-// DefaultConfigYAML is the configuration used when the user gives none.
+// DefaultYAML is the configuration used when the user gives none.
 //
 //go:embed default.yml
-var DefaultConfigYAML []byte
+var DefaultYAML []byte
 
 // Config says which modules the host requires.
 type Config struct {
@@ -23,44 +28,41 @@ type Config struct {
 	// required as well.
 	IncludeLoadOnBoot bool `yaml:"include_load_on_boot"`
 	// Rulesets are firewall ruleset files (iptables-save or nftables) whose
-	// rules make modules required. Omitted: DefaultRulesets; [] reads none.
+	// rules make modules required. Omitted: kmod.DefaultRulesets; [] reads
+	// none.
 	Rulesets *[]string `yaml:"rulesets"`
 }
-
-// DefaultRulesets are where Debian/Ubuntu (iptables-persistent), RHEL
-// (iptables-services) and nftables keep the rules loaded at boot.
-var DefaultRulesets = []string{"/etc/iptables/rules.v4", "/etc/iptables/rules.v6", "/etc/sysconfig/iptables", "/etc/sysconfig/ip6tables", "/etc/nftables.conf"}
 
 // RulesetPaths are the ruleset files to read.
 func (c Config) RulesetPaths() []string {
 	if c.Rulesets == nil {
-		return DefaultRulesets
+		return kmod.DefaultRulesets
 	}
 	return *c.Rulesets
 }
 
-// maxConfigModules and maxConfigRulesets bound the label cardinality a
-// config can create.
+// maxModules and maxRulesets bound the label cardinality a config can
+// create.
 const (
-	maxConfigModules  = 1000
-	maxConfigRulesets = 100
+	maxModules  = 1000
+	maxRulesets = 100
 )
 
-// ConfigKeys are the keys a configuration may have, in the order the
+// Keys are the keys a configuration may have, in the order the
 // documentation lists them.
-var ConfigKeys = []string{"modules", "include_load_on_boot", "rulesets"}
+var Keys = []string{"modules", "include_load_on_boot", "rulesets"}
 
-// ConfigError is one mistake in a configuration, located so that a user
-// can go to it: the file (set by whoever read it), the line, the key, and
-// what is allowed there.
-type ConfigError struct {
+// Error is one mistake in a configuration, located so that a user can go
+// to it: the file (set by whoever read it), the line, the key, and what is
+// allowed there.
+type Error struct {
 	File string // "" when the caller did not say
 	Line int    // 0 when the mistake has no line (too many entries)
 	Key  string // e.g. "modules[2]"; "" for the document itself
 	Msg  string
 }
 
-func (e *ConfigError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	if e.File != "" {
 		b.WriteString(e.File)
@@ -82,10 +84,10 @@ func (e *ConfigError) Error() string {
 // ("yaml: line 3: did not find expected ...").
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// ParseConfig parses and validates a YAML configuration. Unknown keys are
+// Parse parses and validates a YAML configuration. Unknown keys are
 // errors, so a typo does not silently drop a requirement. Errors are
-// *ConfigError, which says where the mistake is and what is allowed.
-func ParseConfig(data []byte) (Config, error) {
+// *Error, which says where the mistake is and what is allowed.
+func Parse(data []byte) (Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
@@ -94,7 +96,7 @@ func ParseConfig(data []byte) (Config, error) {
 			line, _ = strconv.Atoi(m[1])
 			msg = m[2]
 		}
-		return Config{}, &ConfigError{Line: line, Msg: "not valid YAML: " + msg}
+		return Config{}, &Error{Line: line, Msg: "not valid YAML: " + msg}
 	}
 	var c Config
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -104,30 +106,30 @@ func ParseConfig(data []byte) (Config, error) {
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 		return c, nil
 	}
-	allowed := "allowed keys: " + strings.Join(ConfigKeys, ", ")
+	allowed := "allowed keys: " + strings.Join(Keys, ", ")
 	if root.Kind != yaml.MappingNode {
-		return Config{}, &ConfigError{Line: root.Line, Msg: "the configuration must be a mapping of keys; " + allowed}
+		return Config{}, &Error{Line: root.Line, Msg: "the configuration must be a mapping of keys; " + allowed}
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := resolve(root.Content[i]), resolve(root.Content[i+1])
 		if prev, dup := seen[k.Value]; dup {
-			return Config{}, &ConfigError{Line: k.Line, Key: k.Value, Msg: fmt.Sprintf("given twice (first on line %d)", prev)}
+			return Config{}, &Error{Line: k.Line, Key: k.Value, Msg: fmt.Sprintf("given twice (first on line %d)", prev)}
 		}
 		seen[k.Value] = k.Line
-		var err *ConfigError
+		var err *Error
 		switch k.Value {
 		case "modules":
 			c.Modules, err = parseModules(v)
 		case "include_load_on_boot":
 			// Decode accepts YAML 1.1's yes/no too, as the earlier parser did.
 			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" || v.Decode(&c.IncludeLoadOnBoot) != nil {
-				err = &ConfigError{Line: v.Line, Key: k.Value, Msg: describe(v) + " is not allowed: true or false"}
+				err = &Error{Line: v.Line, Key: k.Value, Msg: describe(v) + " is not allowed: true or false"}
 			}
 		case "rulesets":
 			c.Rulesets, err = parseRulesets(v)
 		default:
-			err = &ConfigError{Line: k.Line, Key: k.Value, Msg: "unknown key; " + allowed}
+			err = &Error{Line: k.Line, Key: k.Value, Msg: "unknown key; " + allowed}
 		}
 		if err != nil {
 			return Config{}, err
@@ -160,40 +162,40 @@ func describe(n *yaml.Node) string {
 
 // list returns the items of a list; null (the key with no value) is an
 // empty list.
-func list(key string, n *yaml.Node, what string) ([]*yaml.Node, *ConfigError) {
+func list(key string, n *yaml.Node, what string) ([]*yaml.Node, *Error) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil, nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return nil, &ConfigError{Line: n.Line, Key: key, Msg: fmt.Sprintf("%s is not allowed: a list of %s, e.g. [a, b] or one \"- item\" a line", describe(n), what)}
+		return nil, &Error{Line: n.Line, Key: key, Msg: fmt.Sprintf("%s is not allowed: a list of %s, e.g. [a, b] or one \"- item\" a line", describe(n), what)}
 	}
 	return n.Content, nil
 }
 
-func parseModules(n *yaml.Node) ([]string, *ConfigError) {
+func parseModules(n *yaml.Node) ([]string, *Error) {
 	items, err := list("modules", n, "module names")
 	if err != nil {
 		return nil, err
 	}
-	if len(items) > maxConfigModules {
-		return nil, &ConfigError{Line: n.Line, Key: "modules", Msg: fmt.Sprintf("%d modules listed, at most %d allowed", len(items), maxConfigModules)}
+	if len(items) > maxModules {
+		return nil, &Error{Line: n.Line, Key: "modules", Msg: fmt.Sprintf("%d modules listed, at most %d allowed", len(items), maxModules)}
 	}
 	var modules []string
 	for i, item := range items {
 		item = resolve(item)
 		key := fmt.Sprintf("modules[%d]", i)
 		if item.Kind != yaml.ScalarNode || item.Tag == "!!null" {
-			return nil, &ConfigError{Line: item.Line, Key: key, Msg: describe(item) + " is not allowed: a module name or alias (letters, digits, '-' and '_', at most 63 bytes)"}
+			return nil, &Error{Line: item.Line, Key: key, Msg: describe(item) + " is not allowed: a module name or alias (letters, digits, '-' and '_', at most 63 bytes)"}
 		}
-		if verr := ValidateName(item.Value); verr != nil {
-			return nil, &ConfigError{Line: item.Line, Key: key, Msg: verr.Error()}
+		if verr := kmod.ValidateName(item.Value); verr != nil {
+			return nil, &Error{Line: item.Line, Key: key, Msg: verr.Error()}
 		}
 		modules = append(modules, item.Value)
 	}
 	return modules, nil
 }
 
-func parseRulesets(n *yaml.Node) (*[]string, *ConfigError) {
+func parseRulesets(n *yaml.Node) (*[]string, *Error) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil, nil // as if omitted: the standard paths
 	}
@@ -201,15 +203,15 @@ func parseRulesets(n *yaml.Node) (*[]string, *ConfigError) {
 	if err != nil {
 		return nil, err
 	}
-	if len(items) > maxConfigRulesets {
-		return nil, &ConfigError{Line: n.Line, Key: "rulesets", Msg: fmt.Sprintf("%d rulesets listed, at most %d allowed", len(items), maxConfigRulesets)}
+	if len(items) > maxRulesets {
+		return nil, &Error{Line: n.Line, Key: "rulesets", Msg: fmt.Sprintf("%d rulesets listed, at most %d allowed", len(items), maxRulesets)}
 	}
 	paths := []string{}
 	for i, item := range items {
 		item = resolve(item)
 		p := item.Value
 		if item.Kind != yaml.ScalarNode || !strings.HasPrefix(p, "/") || strings.ContainsRune(p, 0) || len(p) > 4096 {
-			return nil, &ConfigError{Line: item.Line, Key: fmt.Sprintf("rulesets[%d]", i), Msg: describe(item) + " is not allowed: an absolute path on the host (at most 4096 bytes), e.g. /etc/nftables.conf"}
+			return nil, &Error{Line: item.Line, Key: fmt.Sprintf("rulesets[%d]", i), Msg: describe(item) + " is not allowed: an absolute path on the host (at most 4096 bytes), e.g. /etc/nftables.conf"}
 		}
 		paths = append(paths, p)
 	}

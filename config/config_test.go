@@ -1,0 +1,124 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kmod-exporter/kmod_exporter/kmod"
+)
+
+// TestErrors: each mistake is reported with its line, its key and what is
+// allowed, in the user's words rather than Go's types.
+func TestErrors(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"modules: [nf_conntrack]\nfoo: 1\n", `line 2: foo: unknown key; allowed keys: modules, include_load_on_boot, rulesets`},
+		{"modules:\n  - nf_conntrack\n  - ../x\n", `line 3: modules[1]: module name "../x" has byte '.' at offset 0: only letters, digits, '-' and '_' are allowed`},
+		{"modules: nf_conntrack\n", `line 1: modules: "nf_conntrack" is not allowed: a list of module names, e.g. [a, b] or one "- item" a line`},
+		{"modules:\n  - {a: 1}\n", `line 2: modules[0]: a mapping is not allowed: a module name or alias (letters, digits, '-' and '_', at most 63 bytes)`},
+		{"include_load_on_boot: sometimes\n", `line 1: include_load_on_boot: "sometimes" is not allowed: true or false`},
+		{"rulesets: [etc/nftables.conf]\n", `line 1: rulesets[0]: "etc/nftables.conf" is not allowed: an absolute path on the host (at most 4096 bytes), e.g. /etc/nftables.conf`},
+		{"modules: [a]\nmodules: [b]\n", `line 2: modules: given twice (first on line 1)`},
+		{"modules: [a\n", `line 1: not valid YAML: did not find expected ',' or ']'`},
+		{"- a\n", `line 1: the configuration must be a mapping of keys; allowed keys: modules, include_load_on_boot, rulesets`},
+		{"\x00\x01", `not valid YAML: control characters are not allowed`},
+		{"modules: [\"a/b\"]", `line 1: modules[0]: module name "a/b" has byte '/' at offset 1: only letters, digits, '-' and '_' are allowed`},
+	} {
+		_, err := Parse([]byte(c.in))
+		var ce *Error
+		if !errors.As(err, &ce) {
+			t.Errorf("%q: %v, want an *Error", c.in, err)
+			continue
+		}
+		if err.Error() != c.want {
+			t.Errorf("%q:\n got %s\nwant %s", c.in, err, c.want)
+		}
+		ce.File = "/etc/kmod_exporter/config.yml"
+		want := ce.File + ": "
+		if ce.Line > 0 {
+			want = fmt.Sprintf("%s:%d: ", ce.File, ce.Line)
+		}
+		if !strings.HasPrefix(ce.Error(), want) {
+			t.Errorf("with the file: %s", ce)
+		}
+	}
+}
+
+// TestValues: what the parser accepts decodes to the same Config as
+// before (yes/no booleans, null lists, aliases).
+func TestValues(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Config
+	}{
+		{"", Config{}},
+		{"# only a comment\n", Config{}},
+		{"modules:\ninclude_load_on_boot: yes\n", Config{IncludeLoadOnBoot: true}},
+		{"modules: [nf_conntrack, 8021q]\nrulesets: []\n", Config{Modules: []string{"nf_conntrack", "8021q"}, Rulesets: &[]string{}}},
+		{"rulesets: [/etc/nftables.conf]\nmodules: [xt_recent]\n", Config{Modules: []string{"xt_recent"}, Rulesets: &[]string{"/etc/nftables.conf"}}},
+	} {
+		got, err := Parse([]byte(c.in))
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%q: %+v %v, want %+v", c.in, got, err, c.want)
+		}
+	}
+	if got, err := Parse([]byte("modules: &m [nf_conntrack]\ninclude_load_on_boot: true\n")); err != nil || !reflect.DeepEqual(got.Modules, []string{"nf_conntrack"}) {
+		t.Errorf("an anchored list: %+v %v", got, err)
+	}
+	if got, err := Parse([]byte("rulesets:\n")); err != nil || got.Rulesets != nil || !reflect.DeepEqual(got.RulesetPaths(), kmod.DefaultRulesets) {
+		t.Errorf("rulesets with no value: %+v %v, want the standard paths", got, err)
+	}
+}
+
+// TestDefault: the embedded default requires nf_conntrack and what loads
+// at boot, and reads the standard ruleset paths.
+func TestDefault(t *testing.T) {
+	c, err := Parse(DefaultYAML)
+	if err != nil || !reflect.DeepEqual(c.Modules, []string{"nf_conntrack"}) || !c.IncludeLoadOnBoot || c.Rulesets != nil {
+		t.Errorf("embedded default: %+v %v", c, err)
+	}
+}
+
+// TestLimits: a configuration cannot list more modules or rulesets than
+// the label cardinality allows.
+func TestLimits(t *testing.T) {
+	many := func(n int, item string) string {
+		return "[" + strings.TrimSuffix(strings.Repeat(item+", ", n), ", ") + "]"
+	}
+	for _, c := range []struct{ in, want string }{
+		{"modules: " + many(maxModules+1, "a"), `line 1: modules: 1001 modules listed, at most 1000 allowed`},
+		{"rulesets: " + many(maxRulesets+1, "/a"), `line 1: rulesets: 101 rulesets listed, at most 100 allowed`},
+	} {
+		if _, err := Parse([]byte(c.in)); err == nil || err.Error() != c.want {
+			t.Errorf("%.30q: %v, want %s", c.in, err, c.want)
+		}
+	}
+	if c, err := Parse([]byte("modules: " + many(maxModules, "a"))); err != nil || len(c.Modules) != maxModules {
+		t.Errorf("%d modules: %d parsed, %v", maxModules, len(c.Modules), err)
+	}
+}
+
+// FuzzParse: no input makes the parser panic, and what it accepts has
+// only valid module names and absolute ruleset paths.
+func FuzzParse(f *testing.F) {
+	f.Add(DefaultYAML)
+	f.Add([]byte("modules: &m [nf_conntrack]\nrulesets: [/etc/nftables.conf]\nx: *m\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data)
+		if err != nil {
+			return
+		}
+		for _, m := range c.Modules {
+			if kmod.ValidateName(m) != nil {
+				t.Fatalf("accepted module %q", m)
+			}
+		}
+		for _, p := range c.RulesetPaths() {
+			if !strings.HasPrefix(p, "/") {
+				t.Fatalf("accepted ruleset %q", p)
+			}
+		}
+	})
+}
