@@ -77,12 +77,15 @@ oracle:
 	@$(GO) test -count=1 -run '^TestOracle' -v ./kmod > .build/oracle.log 2>&1; status=$$?; \
 	  grep -E '^(oracle:|\s*--- (PASS|FAIL|SKIP)|\s+\S+_test.go:[0-9]+:)' .build/oracle.log; exit $$status
 
+# Every test file with a fuzz target, in every package of the module.
+FUZZ_FILES = $(shell grep -rl --include='*_test.go' '^func Fuzz' --exclude-dir=tools --exclude-dir=testdata --exclude-dir=.build . | sed 's|^\./||' | sort)
+
 ## fuzz-short: every fuzz target for a fixed number of inputs
 fuzz-short:
-	@for t in $$(grep -ho '^func Fuzz[A-Za-z0-9]*' kmod/*_test.go | cut -d' ' -f2); do \
-	  echo "fuzz $$t ($(FUZZ_TIME))"; \
-	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_TIME) ./kmod >/dev/null || exit 1; \
-	done
+	@for f in $(FUZZ_FILES); do for t in $$(grep -ho '^func Fuzz[A-Za-z0-9]*' $$f | cut -d' ' -f2); do \
+	  echo "fuzz $$t in ./$$(dirname $$f) ($(FUZZ_TIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_TIME) ./$$(dirname $$f) >/dev/null || exit 1; \
+	done; done
 
 ## bench: the benchmarks recorded in docs/benchmarks.md (about 15 minutes):
 ## in-process scrapes (healthy and failure states), the tree walk, the
@@ -101,14 +104,14 @@ bench:
 	@echo; echo "ratios (docs/benchmarks.md):"; awk -f docs/bench/ratios.awk .build/bench.txt
 
 ## fuzz: every fuzz target for FUZZ_LONG each (10 minutes by default); results
-## go to .build/fuzz.log, crashers to kmod/testdata/fuzz/ (commit them)
+## go to .build/fuzz.log, crashers to <package>/testdata/fuzz/ (commit them)
 FUZZ_LONG ?= 10m
 fuzz:
 	@mkdir -p .build; : > .build/fuzz.log
-	@set -o pipefail; for t in $$(grep -ho '^func Fuzz[A-Za-z0-9]*' kmod/*_test.go | cut -d' ' -f2); do \
-	  echo "fuzz $$t for $(FUZZ_LONG)" | tee -a .build/fuzz.log; \
-	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_LONG) -timeout 0 -parallel $(FUZZ_PARALLEL) ./kmod 2>&1 | tail -3 | tee -a .build/fuzz.log || exit 1; \
-	done
+	@set -o pipefail; for f in $(FUZZ_FILES); do for t in $$(grep -ho '^func Fuzz[A-Za-z0-9]*' $$f | cut -d' ' -f2); do \
+	  echo "fuzz $$t in ./$$(dirname $$f) for $(FUZZ_LONG)" | tee -a .build/fuzz.log; \
+	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_LONG) -timeout 0 -parallel $(FUZZ_PARALLEL) ./$$(dirname $$f) 2>&1 | tail -3 | tee -a .build/fuzz.log || exit 1; \
+	done; done
 FUZZ_PARALLEL ?= 2
 
 ## fixtures: rewrite fixtures/<scenario>/ trees from fixtures/scenarios.go
