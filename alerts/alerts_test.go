@@ -1,6 +1,8 @@
 package alerts_test
 
 import (
+	"bytes"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,13 +13,17 @@ import (
 
 	"go.yaml.in/yaml/v2"
 
+	"github.com/kmod-exporter/kmod_exporter/causes"
 	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 )
 
+var update = flag.Bool("update", false, "rewrite the rules files from causes/")
+
 const (
-	rulesFile   = "kmod_exporter.rules.yml"
-	testsFile   = "kmod_exporter.tests.yml"
-	runbookBase = "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/"
+	rulesFile     = "kmod_exporter.rules.yml"
+	recordingFile = "kmod_exporter.recording.yml"
+	testsFile     = "kmod_exporter.tests.yml"
+	runbookBase   = "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/"
 )
 
 type rule struct {
@@ -58,6 +64,24 @@ func run(t *testing.T, name string, args ...string) {
 	out, err := exec.Command(testenv.Tool(t, name), args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// TestGenerated keeps the rules files equal to what causes/ generates.
+func TestGenerated(t *testing.T) {
+	for file, want := range map[string][]byte{rulesFile: causes.RulesYAML(), recordingFile: causes.RecordingYAML()} {
+		if *update {
+			if err := os.WriteFile(file, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from causes/: run `go test ./alerts -run TestGenerated -update`", file)
+		}
 	}
 }
 

@@ -6,6 +6,8 @@ package dashboards
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/kmod-exporter/kmod_exporter/causes"
 )
 
 // Selectors every query uses, so the cluster, job, instance and module
@@ -21,7 +23,7 @@ const (
 	ClusterAll = ".*"
 	// RunbookBase is where the alert runbooks live; the fleet table links
 	// each unhealthy module to its cause's runbook.
-	RunbookBase = "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/"
+	RunbookBase = causes.RunbookBase
 )
 
 func sel(metric, selector string) string { return metric + "{" + selector + "}" }
@@ -51,31 +53,15 @@ type Panel struct {
 	extra                          func(p map[string]any)
 }
 
-// causes are the fleet's per-cause stat panels and table rows: the cause
-// label of the recording rules (alerts/kmod_exporter.recording.yml) that
-// select unhealthy required modules, what it says of a module (for the
-// description), the scenario showing it, and the alert (and runbook) of
-// the cause.
-var causes = []struct {
-	title, cause, says, alert, scenario string
-}{
-	{"Not loaded", "not loaded", "is not loaded", "KmodModuleNotLoaded", "not-loaded"},
-	{"Blacklisted or disabled", "blacklisted or disabled", "is blacklisted or disabled", "KmodModuleBlacklisted", "blacklisted"},
-	{"Missing on disk", "file missing", "has no file for the running kernel", "KmodModuleFileMissing", "missing-file"},
-	{"Built for another kernel", "release mismatch", "has a file built for another kernel", "KmodModuleReleaseMismatch", "release-mismatch"},
-	{"Dependencies unsatisfied", "dependencies", "has a dependency that cannot load", "KmodModuleDependencyMissing", "deps-missing"},
-	{"Next-boot risk", "missing in an installed release", "is missing from another installed kernel (the next boot may run it)", "KmodNextBootModuleMissing", "upgrade-pending"},
-}
-
-// The recording rules of the fleet views. The Fleet row reads the first,
-// which has series only for unhealthy modules, rather than every module
-// series of the fleet; the second is for views across clusters (Thanos,
-// Mimir), where no single host is selected.
+// The recording rules of the fleet views (causes/ writes them). The Fleet
+// row reads the first, which has series only for unhealthy modules, rather
+// than every module series of the fleet; the second is for views across
+// clusters (Thanos, Mimir), where no single host is selected.
 const (
 	// UnhealthyRecord is one series per host, required module and cause.
-	UnhealthyRecord = "instance_module:kmod_module_unhealthy:group"
+	UnhealthyRecord = causes.UnhealthyRecord
 	// HostsRecord counts hosts per cause and cluster.
-	HostsRecord = "cluster_cause:kmod_hosts_unhealthy:count"
+	HostsRecord = causes.HostsRecord
 )
 
 // checks are the columns of the host's module table.
@@ -96,12 +82,12 @@ func Rows() []struct {
 	Panels []Panel
 } {
 	fleet := []Panel{}
-	for _, c := range causes {
+	for _, c := range causes.Fleet {
 		fleet = append(fleet, Panel{
-			Title:       c.title,
-			Description: fmt.Sprintf("Counts the hosts with at least one required module that %s, from the recording rule %s (%s has the same count per cluster). The runbook is %s%s.md.", c.says, UnhealthyRecord, HostsRecord, RunbookBase, c.alert),
-			Type:        "stat", Unit: "none", Scenario: c.scenario, Positive: true, W: 4, H: 4,
-			Targets: []Target{{Expr: fmt.Sprintf("count(group by (cluster, instance) (%s)) or vector(0)", sel(UnhealthyRecord, module+fmt.Sprintf(",cause=%q", c.cause))), Legend: "hosts", Instant: true}},
+			Title:       c.Title,
+			Description: fmt.Sprintf("Counts the hosts with at least one required module that %s, from the recording rule %s (%s has the same count per cluster). The runbook is %s%s.md.", c.Says, UnhealthyRecord, HostsRecord, RunbookBase, c.Alert),
+			Type:        "stat", Unit: "none", Scenario: c.Scenario, Positive: true, W: 4, H: 4,
+			Targets: []Target{{Expr: fmt.Sprintf("count(group by (cluster, instance) (%s)) or vector(0)", sel(UnhealthyRecord, module+fmt.Sprintf(",cause=%q", c.Label))), Legend: "hosts", Instant: true}},
 		})
 	}
 	fleet = append(fleet, Panel{
@@ -227,8 +213,9 @@ func loadedTimeline(p map[string]any) {
 
 var datasource = map[string]any{"type": "prometheus", "uid": "${datasource}"}
 
-// Build returns the dashboard JSON.
-func Build() ([]byte, error) {
+// layout places the rows and their panels on Grafana's 24-column grid,
+// left to right, wrapping to a new line when a panel does not fit.
+func layout() []any {
 	var panels []any
 	id := 1
 	y := 0
@@ -242,42 +229,53 @@ func Build() ([]byte, error) {
 			if x+p.W > 24 {
 				x, y, rowH = 0, y+rowH, 0
 			}
-			var targets []any
-			for i, t := range p.Targets {
-				target := map[string]any{"datasource": datasource, "expr": t.Expr, "refId": string(rune('A' + i)), "legendFormat": t.Legend}
-				if t.Table {
-					target["format"], target["instant"], target["range"] = "table", true, false
-					target["legendFormat"] = "__auto"
-				} else if t.Instant {
-					target["instant"], target["range"] = true, false
-				}
-				targets = append(targets, target)
-			}
-			panel := map[string]any{
-				"id": id, "type": p.Type, "title": p.Title, "description": p.Description, "datasource": datasource,
-				"gridPos":     map[string]any{"h": p.H, "w": p.W, "x": x, "y": y},
-				"targets":     targets,
-				"fieldConfig": map[string]any{"defaults": map[string]any{"unit": p.Unit}, "overrides": []any{}},
-			}
-			if p.Type == "stat" {
-				panel["options"] = map[string]any{"reduceOptions": map[string]any{"calcs": []any{"lastNotNull"}, "fields": "", "values": false}, "colorMode": "background", "graphMode": "none"}
-				panel["fieldConfig"].(map[string]any)["defaults"].(map[string]any)["thresholds"] = map[string]any{"mode": "absolute", "steps": []any{
-					map[string]any{"color": "green", "value": nil}, map[string]any{"color": "red", "value": 1}}}
-				if p.Title == "Targets up" {
-					panel["fieldConfig"].(map[string]any)["defaults"].(map[string]any)["thresholds"] = map[string]any{"mode": "absolute", "steps": []any{
-						map[string]any{"color": "red", "value": nil}, map[string]any{"color": "green", "value": 1}}}
-				}
-			}
-			if p.extra != nil {
-				p.extra(panel)
-			}
-			panels = append(panels, panel)
+			panels = append(panels, panelJSON(p, id, x, y))
 			id++
 			x += p.W
 			rowH = max(rowH, p.H)
 		}
 		y += rowH
 	}
+	return panels
+}
+
+// panelJSON is one panel as Grafana stores it, at grid position x, y.
+func panelJSON(p Panel, id, x, y int) map[string]any {
+	var targets []any
+	for i, t := range p.Targets {
+		target := map[string]any{"datasource": datasource, "expr": t.Expr, "refId": string(rune('A' + i)), "legendFormat": t.Legend}
+		if t.Table {
+			target["format"], target["instant"], target["range"] = "table", true, false
+			target["legendFormat"] = "__auto"
+		} else if t.Instant {
+			target["instant"], target["range"] = true, false
+		}
+		targets = append(targets, target)
+	}
+	panel := map[string]any{
+		"id": id, "type": p.Type, "title": p.Title, "description": p.Description, "datasource": datasource,
+		"gridPos":     map[string]any{"h": p.H, "w": p.W, "x": x, "y": y},
+		"targets":     targets,
+		"fieldConfig": map[string]any{"defaults": map[string]any{"unit": p.Unit}, "overrides": []any{}},
+	}
+	if p.Type == "stat" {
+		panel["options"] = map[string]any{"reduceOptions": map[string]any{"calcs": []any{"lastNotNull"}, "fields": "", "values": false}, "colorMode": "background", "graphMode": "none"}
+		panel["fieldConfig"].(map[string]any)["defaults"].(map[string]any)["thresholds"] = map[string]any{"mode": "absolute", "steps": []any{
+			map[string]any{"color": "green", "value": nil}, map[string]any{"color": "red", "value": 1}}}
+		if p.Title == "Targets up" {
+			panel["fieldConfig"].(map[string]any)["defaults"].(map[string]any)["thresholds"] = map[string]any{"mode": "absolute", "steps": []any{
+				map[string]any{"color": "red", "value": nil}, map[string]any{"color": "green", "value": 1}}}
+		}
+	}
+	if p.extra != nil {
+		p.extra(panel)
+	}
+	return panel
+}
+
+// Build returns the dashboard JSON.
+func Build() ([]byte, error) {
+	panels := layout()
 	// Refreshed on time range change (2), so hosts that came or went in the
 	// range are listed.
 	variable := func(name, label, query, allValue string) map[string]any {

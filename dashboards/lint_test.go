@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/kmod-exporter/kmod_exporter/causes"
 )
 
 // The rules of grafana/dashboard-linter (github.com/grafana/dashboard-linter,
@@ -303,9 +305,9 @@ func TestDescriptionsAreSentences(t *testing.T) {
 		}
 	}
 	// What a stat panel says of its cause completes "a module that ...".
-	for _, c := range causes {
-		if !regexp.MustCompile(`^(is|has) `).MatchString(c.says) {
-			t.Errorf("%s: %q does not complete \"a required module that ...\"", c.title, c.says)
+	for _, c := range causes.Fleet {
+		if !regexp.MustCompile(`^(is|has) `).MatchString(c.Says) {
+			t.Errorf("%s: %q does not complete \"a required module that ...\"", c.Title, c.Says)
 		}
 	}
 }

@@ -1,13 +1,10 @@
 // Substitution helpers. The mixin edits the shipped rules and dashboard
-// rather than restating them, so alerts/ and dashboards/ stay the one
+// rather than restating them, so causes/ and dashboards/ stay the one
 // source; each edit asserts that its text is still there, so a change to
 // the shipped files that a setting no longer reaches fails the render.
 {
   // The values the shipped files use, which the settings replace.
-  shipped:: {
-    selector: 'job=~".*kmod.*"',
-    runbookURLBase: 'https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/',
-  },
+  shipped:: (import 'causes.libsonnet').defaults,
 
   replace(what, s, from, to)::
     assert std.length(std.findSubstr(from, s)) > 0 : '%s: %s no longer contains %s' % [what, s, from];

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-jsonnet"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kmod-exporter/kmod_exporter/causes"
 	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 )
 
@@ -57,7 +58,8 @@ func normalize(t *testing.T, v any) any {
 	return out
 }
 
-// TestCopiesInSync: the copies are the shipped files as JSON (`make mixin`).
+// TestCopiesInSync: the copies are the shipped files as JSON, and
+// causes.libsonnet is what causes/ generates (`make mixin`).
 func TestCopiesInSync(t *testing.T) {
 	for _, c := range copies {
 		var data bytes.Buffer
@@ -80,6 +82,17 @@ func TestCopiesInSync(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s drifted from %s: run `make mixin`", c.copy, c.shipped)
 		}
+	}
+	// The settings' defaults and edits, from the one list of causes.
+	const generated = "causes.libsonnet"
+	want := causes.MixinLibsonnet()
+	if *update {
+		if err := os.WriteFile(generated, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := os.ReadFile(generated); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("%s drifted from causes/ (%v): run `make mixin`", generated, err)
 	}
 }
 
@@ -233,7 +246,7 @@ func TestConfig(t *testing.T) {
 // replaces makes the render fail rather than silently ignore the setting.
 func TestStaleText(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"mixin.libsonnet", "config.libsonnet", "lib.libsonnet", "alerts/alerts.libsonnet", "alerts/kmod_exporter.rules.libsonnet",
+	for _, f := range []string{"mixin.libsonnet", "config.libsonnet", "lib.libsonnet", "causes.libsonnet", "alerts/alerts.libsonnet", "alerts/kmod_exporter.rules.libsonnet",
 		"rules/rules.libsonnet", "rules/kmod_exporter.recording.libsonnet", "dashboards/dashboards.libsonnet", "dashboards/kmod_exporter.libsonnet"} {
 		data, err := os.ReadFile(f)
 		if err != nil {

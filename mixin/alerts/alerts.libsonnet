@@ -1,6 +1,7 @@
 // The shipped alerts (kmod_exporter.rules.libsonnet, a copy of
 // alerts/kmod_exporter.rules.yml made by `make mixin`) with the settings of
-// config.libsonnet applied.
+// config.libsonnet applied where causes.libsonnet says each one goes.
+local causes = import '../causes.libsonnet';
 local lib = import '../lib.libsonnet';
 local shipped = import 'kmod_exporter.rules.libsonnet';
 
@@ -14,30 +15,18 @@ local shipped = import 'kmod_exporter.rules.libsonnet';
     local frac = std.rstripChars(s[std.length(s) - 5:], '0');
     s[:std.length(s) - 5] + (if frac == '' then '' else '.' + frac),
 
-  // Edits of one alert's expression and text by its thresholds.
-  local thresholds = {
-    KmodExporterDown(r): r {
-      expr: lib.replace(r.alert, r.expr, lib.shipped.selector, cfg.kmodExporterSelector),
-    },
-    KmodConntrackTableNearFull(r): r {
-      expr: lib.replace(r.alert, r.expr, '> 0.9', '> ' + ratio(cfg.conntrackFullPercent)),
-      annotations+: { summary: lib.replace(r.alert, r.annotations.summary, '90%', pct(cfg.conntrackFullPercent)) },
-    },
-    KmodModuleNotLoadedMemoryPressure(r): r {
-      expr: lib.replace(r.alert, lib.replace(r.alert, r.expr,
-                                             '> 0.1', '> ' + ratio(cfg.memoryPressureFullPercent)),
-                        '< 0.05', '< ' + ratio(cfg.memoryAvailablePercent)),
-      annotations+: { description: lib.replace(r.alert, lib.replace(r.alert, r.annotations.description,
-                                                                    'over 10%', 'over ' + pct(cfg.memoryPressureFullPercent)),
-                                               'under 5%', 'under ' + pct(cfg.memoryAvailablePercent)) },
-    },
-    KmodTextfileStale(r): r {
-      expr: lib.replace(r.alert, r.expr, '> 300', '> ' + std.toString(cfg.textfileStaleSeconds)),
-    },
-  },
+  // The text a setting puts where the shipped rule has e.shipped.
+  local value(e) =
+    local v = cfg[e.setting];
+    e.prefix + (if e.format == 'ratio' then ratio(v) else if e.format == 'percent' then pct(v) else std.toString(v)),
+
+  // One edit of a rule's expression or annotation by its setting.
+  local edit(r, e) =
+    if e.field == 'expr' then r { expr: lib.replace(r.alert, r.expr, e.shipped, value(e)) }
+    else r { annotations+: { [e.field]: lib.replace(r.alert, r.annotations[e.field], e.shipped, value(e)) } },
 
   local configure(r) =
-    local t = if std.objectHas(thresholds, r.alert) then thresholds[r.alert](r) else r;
+    local t = std.foldl(edit, [e for e in causes.edits if e.alert == r.alert], r);
     t {
       [if std.objectHas(cfg['for'], r.alert) then 'for']: cfg['for'][r.alert],
       labels+: { [if std.objectHas(cfg.severity, r.alert) then 'severity']: cfg.severity[r.alert] },

@@ -1,4 +1,4 @@
-package kmod
+package causes
 
 import (
 	"os"
@@ -6,14 +6,30 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
+	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
+
+// snapshotAt reads the host of a scenario directory (proc, sys, root).
+func snapshotAt(t *testing.T, d string) *kmod.Snapshot {
+	t.Helper()
+	view := kmod.NewHost(kmod.Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: filepath.Join(d, "root")}).View()
+	t.Cleanup(view.Release)
+	s, err := view.Snapshot()
+	if s == nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Done)
+	return s
+}
 
 // TestDiagnoseUnreadableModuleFile: a required module that is not loaded
 // and whose file is on disk but truncated gets KmodModuleFileUnreadable with
 // the file and the reason, and nothing else (not "built for another
 // kernel", whose vermagic was never read, nor "not loaded").
 func TestDiagnoseUnreadableModuleFile(t *testing.T) {
-	root := copyTree(t, "healthy")
+	root := testenv.CopyTree(t, filepath.Join("..", "fixtures", "healthy"))
 	dir := filepath.Join(root, "root/lib/modules/6.1.0-18-amd64")
 	p := filepath.Join(dir, "kernel/net/netfilter/xt_recent.ko.zst")
 	data, err := os.ReadFile(p)
@@ -42,13 +58,8 @@ func TestDiagnoseUnreadableModuleFile(t *testing.T) {
 	must(os.WriteFile(filepath.Join(root, "proc/modules"), []byte(strings.Join(kept, "\n")), 0o644))
 	must(os.RemoveAll(filepath.Join(root, "sys/module/xt_recent")))
 
-	h := hostAt(root)
-	s, err := h.Snapshot()
-	if s == nil {
-		t.Fatal(err)
-	}
-	defer s.Done()
-	d := s.Diagnose(map[string][]string{"xt_recent": {"config"}, "xt_set": {"config"}}, HostFacts{})
+	s := snapshotAt(t, root)
+	d := Diagnose(s, map[string][]string{"xt_recent": {"config"}, "xt_set": {"config"}}, HostFacts{})
 	var got []string
 	for _, m := range d.Modules {
 		for _, c := range m.Causes {
@@ -61,5 +72,30 @@ func TestDiagnoseUnreadableModuleFile(t *testing.T) {
 	}
 	if d.Healthy() {
 		t.Error("healthy with an unreadable required module")
+	}
+}
+
+// TestDiagnoseHostThresholds: the host causes hold just past their
+// thresholds and not at them, as the alerts' strict comparisons do.
+func TestDiagnoseHostThresholds(t *testing.T) {
+	s := snapshotAt(t, filepath.Join("..", "fixtures", "healthy"))
+	for _, c := range []struct {
+		facts HostFacts
+		want  []string
+	}{
+		{HostFacts{Conntrack: kmod.Conntrack{Available: true, Entries: 90, Limit: 100}}, nil},
+		{HostFacts{Conntrack: kmod.Conntrack{Available: true, Entries: 91, Limit: 100}}, []string{"KmodConntrackTableNearFull warning"}},
+		{HostFacts{Iptables: "1.8.7"}, nil},
+		{HostFacts{Iptables: "1.8.10"}, nil},
+		{HostFacts{Iptables: "1.8.6"}, []string{"KmodIptablesOutdated info"}},
+		{HostFacts{Iptables: "1.4.21"}, []string{"KmodIptablesOutdated info"}},
+	} {
+		var got []string
+		for _, h := range Diagnose(s, nil, c.facts).HostCauses {
+			got = append(got, h.Alert+" "+h.Severity)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%+v: host causes %q, want %q", c.facts, got, c.want)
+		}
 	}
 }

@@ -1,0 +1,191 @@
+package causes
+
+import (
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+
+	"github.com/kmod-exporter/kmod_exporter/kmod"
+)
+
+// Cause is one documented cause found on a host. Alert names the Prometheus
+// alert of the same cause, whose summary and fix describe it; Labels are
+// that alert's labels.
+type Cause struct {
+	Alert    string            `json:"alert"`
+	Severity string            `json:"severity"`
+	Labels   map[string]string `json:"labels"`
+}
+
+// severities are the causes' severities by name, so a found cause carries
+// the one its alert has.
+var severities = func() map[string]string {
+	m := map[string]string{}
+	for _, d := range All() {
+		m[d.Name] = d.Severity
+	}
+	return m
+}()
+
+func found(name string, labels map[string]string) Cause {
+	return Cause{Alert: name, Severity: severities[name], Labels: labels}
+}
+
+// ModuleReport is a required module, its checks and its causes.
+type ModuleReport struct {
+	Module  string            `json:"module"`
+	Sources []string          `json:"required_by"`
+	Status  kmod.ModuleStatus `json:"-"`
+	Causes  []Cause           `json:"causes"`
+}
+
+// Healthy reports whether no critical cause holds for the module.
+func (m ModuleReport) Healthy() bool { return !anyCritical(m.Causes) }
+
+func anyCritical(cs []Cause) bool {
+	return slices.ContainsFunc(cs, func(c Cause) bool { return c.Severity == Critical })
+}
+
+// Diagnosis is what is wrong on a host, cause by cause, as the alerts would
+// page for it after Alertmanager's inhibitions: a specific cause replaces
+// "not loaded", and a missing module tree replaces every module cause.
+type Diagnosis struct {
+	Kernel     kmod.Kernel    `json:"-"`
+	HostCauses []Cause        `json:"host_causes"`
+	Modules    []ModuleReport `json:"modules"`
+}
+
+// Healthy reports whether no critical cause holds on the host.
+func (d Diagnosis) Healthy() bool {
+	return !anyCritical(d.HostCauses) && !slices.ContainsFunc(d.Modules, func(m ModuleReport) bool { return !m.Healthy() })
+}
+
+// HostFacts are the host-wide readings the diagnosis weighs.
+type HostFacts struct {
+	Config    kmod.KernelConfig // nil when the host has none
+	Memory    kmod.Memory
+	Conntrack kmod.Conntrack
+	Iptables  string // installed iptables package version, "" if unknown
+}
+
+// outdatedIptables matches what the IptablesOutdated alert's regex does;
+// Prometheus anchors it, so it is anchored here.
+var outdatedIptables = regexp.MustCompile(`^(` + iptablesOutdatedPattern + `)$`)
+
+// Diagnose finds the causes that hold on the host of s for each required
+// module (name to what requires it) and for the host itself.
+func Diagnose(s *kmod.Snapshot, required map[string][]string, facts HostFacts) Diagnosis {
+	d := Diagnosis{Kernel: s.Kernel, HostCauses: hostFound(s, facts)}
+	noTree := s.ModuleSupport && !s.ModulesDirPresent
+	pressure := facts.Memory.HasFull && facts.Memory.Full.Avg60/100 > MemoryPressureFullRatio ||
+		facts.Memory.HasAvailable && facts.Memory.AvailableRatio < MemoryAvailableRatio
+	names := make([]string, 0, len(required))
+	for m := range required {
+		names = append(names, m)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		st := s.Module(name)
+		r := ModuleReport{Module: name, Sources: required[name], Status: st}
+		cause := func(alert string, labels map[string]string) {
+			labels["module"] = name
+			r.Causes = append(r.Causes, found(alert, labels))
+		}
+		if !noTree {
+			notLoadedCauses(s, st, facts, pressure, cause)
+			if st.DepStale {
+				cause(DepmodIndexStale, map[string]string{})
+			}
+			for _, rel := range s.OtherReleases() {
+				if !s.PresentInRelease(name, rel) {
+					cause(NextBootModuleMissing, map[string]string{"release": rel})
+				}
+			}
+		}
+		if st.Loaded && !st.Builtin && !st.LoadOnBoot && slices.ContainsFunc(r.Sources, func(src string) bool {
+			return src == "config" || src == "flag" || src == "default"
+		}) {
+			cause(ModuleNotPersistent, map[string]string{})
+		}
+		d.Modules = append(d.Modules, r)
+	}
+	return d
+}
+
+// hostFound are the causes that hold for the host as a whole.
+func hostFound(s *kmod.Snapshot, facts HostFacts) []Cause {
+	var out []Cause
+	if s.ModuleSupport && !s.ModulesDirPresent {
+		out = append(out, found(NoModulesForRunningKernel, map[string]string{"release": s.Release}))
+	}
+	if c := facts.Conntrack; c.Available && c.Limit > 0 && float64(c.Entries)/float64(c.Limit) > ConntrackNearFullRatio {
+		out = append(out, found(ConntrackTableNearFull, map[string]string{}))
+	}
+	if facts.Iptables != "" && outdatedIptables.MatchString(facts.Iptables) {
+		out = append(out, found(IptablesOutdated, map[string]string{"version": facts.Iptables}))
+	}
+	return out
+}
+
+// notLoadedCauses finds why a module is not loaded, most specific first;
+// "not loaded" only when nothing more specific holds.
+func notLoadedCauses(s *kmod.Snapshot, st kmod.ModuleStatus, facts HostFacts, pressure bool, cause func(string, map[string]string)) {
+	if st.Loaded {
+		return
+	}
+	if !s.ModuleSupport {
+		cause(KernelWithoutModuleSupport, map[string]string{})
+		return
+	}
+	specific := false
+	for _, b := range st.Blocks {
+		labels := map[string]string{"path": b.Path, "line": strconv.Itoa(b.Line), "directive": b.Directive}
+		switch {
+		case b.Disables && st.Disabled:
+			cause(ModuleDisabled, labels)
+		case !b.Disables && st.Blacklisted:
+			cause(ModuleBlacklisted, labels)
+		}
+		specific = true
+	}
+	if fileCause(s, st, facts, cause) {
+		specific = true
+	}
+	if !st.DepsOK {
+		for _, dep := range st.Deps {
+			if !dep.Usable {
+				cause(ModuleDependencyMissing, map[string]string{"dependency": dep.Name})
+				specific = true
+			}
+		}
+	}
+	if pressure {
+		cause(ModuleNotLoadedMemoryPressure, map[string]string{})
+		specific = true
+	}
+	if !specific {
+		cause(ModuleNotLoaded, map[string]string{})
+	}
+}
+
+// fileCause finds what is wrong with the module's file, if anything, and
+// reports whether it found a cause.
+func fileCause(s *kmod.Snapshot, st kmod.ModuleStatus, facts HostFacts, cause func(string, map[string]string)) bool {
+	sym, haveSym := kmod.ConfigSymbol(st.Name)
+	switch {
+	case !st.OnDisk && !st.Builtin && haveSym && facts.Config != nil && facts.Config.Tristate(sym) == "n":
+		cause(KernelBuiltWithoutModule, map[string]string{"symbol": sym, "value": "n"})
+	case !st.OnDisk && !st.Builtin:
+		cause(ModuleFileMissing, map[string]string{"release": s.Release})
+	case st.OnDisk && st.FileErr != nil:
+		// The file, not its release, is what is wrong: its vermagic was
+		// never read, so a release mismatch would be a guess.
+		cause(ModuleFileUnreadable, map[string]string{"path": st.File, "reason": kmod.FileErrReason(st.FileErr)})
+	case st.OnDisk && !st.ReleaseMatch:
+		cause(ModuleReleaseMismatch, map[string]string{"path": st.File, "file_release": st.FileRelease, "release": s.Release})
+	default:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,74 @@
+package causes
+
+import (
+	"fmt"
+	"strings"
+)
+
+// rulesHeader opens the generated alert rules file.
+const rulesHeader = `# Generated from causes/ by ` + "`go test ./alerts -run TestGenerated -update`" + `; do not edit.
+# Alerts for kmod_exporter: one per documented cause of a firewall's kernel
+# module not loading. Every alert is about a *required* module (one the
+# host's config, rulesets or boot lists ask for), never about the other
+# modules of the kernel. Built-in modules count as loaded and never alert.
+# runbook_url points at alerts/runbooks/; ` + "`make alerts RUNBOOK_BASE=...`" + `
+# rewrites the base for a fork or an internal wiki.
+groups:
+`
+
+// RulesYAML is alerts/kmod_exporter.rules.yml: every cause as a Prometheus
+// alerting rule, grouped as listed.
+func RulesYAML() []byte {
+	var b strings.Builder
+	b.WriteString(rulesHeader)
+	group := ""
+	for _, d := range All() {
+		if d.Group != group {
+			if group != "" {
+				b.WriteString("\n")
+			}
+			group = d.Group
+			fmt.Fprintf(&b, "  - name: %s\n    rules:\n", group)
+		} else {
+			b.WriteString("\n")
+		}
+		writeRule(&b, d)
+	}
+	return []byte(b.String())
+}
+
+func writeRule(b *strings.Builder, d Definition) {
+	fmt.Fprintf(b, "      - alert: %s\n", d.Name)
+	for _, l := range d.Why {
+		fmt.Fprintf(b, "        # %s\n", l)
+	}
+	writeExpr(b, "        ", d.Expr)
+	fmt.Fprintf(b, "        for: %s\n        labels:\n          severity: %s\n", d.For, d.Severity)
+	fmt.Fprintf(b, "        annotations:\n          summary: %s\n", d.Summary)
+	writeFolded(b, "description", d.Description)
+	writeFolded(b, "fix", d.Fix)
+	fmt.Fprintf(b, "          runbook_url: %s\n", d.RunbookURL())
+}
+
+// writeExpr writes a one-line expression plain and a longer one as a
+// literal block, indented under indent.
+func writeExpr(b *strings.Builder, indent, expr string) {
+	if !strings.Contains(expr, "\n") {
+		fmt.Fprintf(b, "%sexpr: %s\n", indent, expr)
+		return
+	}
+	fmt.Fprintf(b, "%sexpr: |\n", indent)
+	for _, l := range strings.SplitAfter(strings.TrimSuffix(expr, "\n"), "\n") {
+		b.WriteString(indent + "  " + l)
+	}
+	b.WriteString("\n")
+}
+
+// writeFolded writes an annotation as a folded block: YAML joins its lines
+// with spaces, as DescriptionText and FixText do.
+func writeFolded(b *strings.Builder, key string, lines []string) {
+	fmt.Fprintf(b, "          %s: >-\n", key)
+	for _, l := range lines {
+		fmt.Fprintf(b, "            %s\n", l)
+	}
+}

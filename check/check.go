@@ -1,0 +1,142 @@
+// Package check is the exporter's check command: it reads the host once,
+// diagnoses the required modules as the alerts would, and prints each
+// cause with what its alert says (summary, fix, runbook) as a table or
+// JSON.
+package check
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/kmod-exporter/kmod_exporter/causes"
+	"github.com/kmod-exporter/kmod_exporter/kmod"
+)
+
+// Options are how check prints.
+type Options struct {
+	Format string // "json", else a table
+	Color  string // "always", "never", else on a terminal without NO_COLOR
+}
+
+// CauseReport is a cause found and what its alert says of it.
+type CauseReport struct {
+	causes.Cause
+	Summary string `json:"summary"`
+	Fix     string `json:"fix"`
+	Runbook string `json:"runbook_url"`
+}
+
+// ModuleReport is a required module: its checks, state and causes.
+type ModuleReport struct {
+	Module       string   `json:"module"`
+	RequiredBy   []string `json:"required_by"`
+	Loaded       bool     `json:"loaded"`
+	Builtin      bool     `json:"builtin"`
+	Blacklisted  bool     `json:"blacklisted"`
+	Disabled     bool     `json:"disabled"`
+	OnDisk       bool     `json:"present_on_disk"`
+	ReleaseMatch bool     `json:"release_match"`
+	// FileError is why an on-disk file could not be read (truncated,
+	// too_large, corrupt, unreadable); release_match says nothing then.
+	FileError    string        `json:"file_error,omitempty"`
+	Dependencies bool          `json:"dependencies_satisfied"`
+	LoadOnBoot   bool          `json:"load_on_boot"`
+	Status       string        `json:"status"`
+	Causes       []CauseReport `json:"causes"`
+}
+
+// Report is what check prints, as JSON or as a table.
+type Report struct {
+	Release           string         `json:"release"`
+	ModuleSupport     bool           `json:"module_support"`
+	ModulesDirPresent bool           `json:"modules_dir_present"`
+	Healthy           bool           `json:"healthy"`
+	HostCauses        []CauseReport  `json:"host_causes"`
+	Modules           []ModuleReport `json:"modules"`
+}
+
+// Run reads the host through view once and prints the diagnosis of the
+// modules reqs requires to w. Exit status: 0 healthy, 1 a required module
+// is unhealthy (a critical cause), 2 the host could not be read.
+func Run(w io.Writer, view *kmod.View, reqs kmod.RequirementSpec, opts Options) int {
+	s, err := view.Snapshot()
+	if s == nil {
+		fmt.Fprintln(os.Stderr, "check: cannot read the host:", err)
+		return 2
+	}
+	defer s.Done()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "check: part of the host could not be read:", err)
+	}
+	var facts causes.HostFacts
+	facts.Config, _, _, _ = view.KernelConfig()
+	facts.Memory, _ = view.Memory()
+	facts.Conntrack, _ = view.Conntrack()
+	facts.Iptables, _, _ = view.IptablesVersion()
+	required, _, _ := s.Required(reqs, view.IptablesBackend())
+	out, err := report(s, causes.Diagnose(s, required, facts))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "check:", err)
+		return 2
+	}
+	if opts.Format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return 2
+		}
+	} else {
+		printTable(w, out, useColor(opts.Color))
+	}
+	if !out.Healthy {
+		return 1
+	}
+	return 0
+}
+
+// report is the diagnosis with each cause's texts, as printed.
+func report(s *kmod.Snapshot, d causes.Diagnosis) (Report, error) {
+	var errs []error
+	render := func(cs []causes.Cause) []CauseReport {
+		out := []CauseReport{}
+		for _, c := range cs {
+			t, err := causes.Render(c, "this host")
+			errs = append(errs, err)
+			out = append(out, CauseReport{Cause: c, Summary: t.Summary, Fix: t.Fix, Runbook: t.Runbook})
+		}
+		return out
+	}
+	out := Report{Release: s.Release, ModuleSupport: s.ModuleSupport, ModulesDirPresent: s.ModulesDirPresent, Healthy: d.Healthy(), HostCauses: render(d.HostCauses)}
+	for _, m := range d.Modules {
+		st := m.Status
+		mo := ModuleReport{Module: m.Module, RequiredBy: m.Sources, Loaded: st.Loaded, Builtin: st.Builtin, Blacklisted: st.Blacklisted,
+			Disabled: st.Disabled, OnDisk: st.OnDisk, ReleaseMatch: st.ReleaseMatch, Dependencies: st.DepsOK, LoadOnBoot: st.LoadOnBoot,
+			Status: moduleState(m, d), Causes: render(m.Causes)}
+		if st.OnDisk && st.FileErr != nil {
+			mo.FileError = kmod.FileErrReason(st.FileErr)
+		}
+		out.Modules = append(out.Modules, mo)
+	}
+	return out, errors.Join(errs...)
+}
+
+// moduleState is FAIL for a critical cause (or no module tree at all), WARN
+// for a warning, INFO for an info, else OK.
+func moduleState(m causes.ModuleReport, d causes.Diagnosis) string {
+	if !m.Healthy() || !m.Status.Loaded && d.Kernel.ModuleSupport && !d.Kernel.ModulesDirPresent {
+		return "FAIL"
+	}
+	state := "OK"
+	for _, c := range m.Causes {
+		switch {
+		case c.Severity == causes.Warning:
+			state = "WARN"
+		case c.Severity == causes.Info && state == "OK":
+			state = "INFO"
+		}
+	}
+	return state
+}

@@ -1,0 +1,77 @@
+package check
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+)
+
+// useColor: colour only on a terminal, unless told otherwise or NO_COLOR.
+func useColor(mode string) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	fi, err := os.Stdout.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func printTable(w io.Writer, out Report, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return "\x1b[" + code + "m" + s + "\x1b[0m"
+	}
+	state := map[string]string{"OK": "32", "INFO": "36", "WARN": "33", "FAIL": "31"}
+	yesNo := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	support := "yes"
+	if !out.ModuleSupport {
+		support = "no (only built-in modules can be present)"
+	}
+	dir := "present"
+	if !out.ModulesDirPresent {
+		dir = "MISSING"
+	}
+	fmt.Fprintf(w, "kernel %s, module support: %s, /lib/modules/%s: %s\n\n", out.Release, support, out.Release, dir)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MODULE\tLOADED\tBUILT IN\tBLACKLISTED\tDISABLED\tON DISK\tRELEASE\tDEPS\tON BOOT\tSTATUS")
+	for _, m := range out.Modules {
+		release := map[bool]string{true: "ok", false: "mismatch"}[m.ReleaseMatch]
+		if m.FileError != "" {
+			release = m.FileError // the file, not its release, is what is wrong
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Module, yesNo(m.Loaded), yesNo(m.Builtin), yesNo(m.Blacklisted),
+			yesNo(m.Disabled), yesNo(m.OnDisk), release,
+			map[bool]string{true: "ok", false: "missing"}[m.Dependencies], yesNo(m.LoadOnBoot), paint(state[m.Status], m.Status))
+	}
+	tw.Flush()
+	printCause := func(subject string, c CauseReport) {
+		sev := map[string]string{"critical": "31", "warning": "33", "info": "36"}[c.Severity]
+		fmt.Fprintf(w, "\n%s: %s (%s)\n  %s\n  Fix: %s\n  Runbook: %s\n", subject, paint(sev, c.Alert), c.Severity, c.Summary, c.Fix, c.Runbook)
+	}
+	for _, c := range out.HostCauses {
+		printCause("host", c)
+	}
+	for _, m := range out.Modules {
+		for _, c := range m.Causes {
+			printCause(m.Module, c)
+		}
+	}
+	if out.Healthy {
+		fmt.Fprintln(w, "\nhealthy: every required module is loaded or can be.")
+	} else {
+		fmt.Fprintln(w, "\nUNHEALTHY: see the causes above.")
+	}
+}
