@@ -31,8 +31,9 @@ type heldAliases struct {
 // aliasesOf stats modules.alias at hostPath and returns its index: the one
 // kept, one to parse on first use (the file is unchanged since a parse that
 // was dropped), or, for a new or changed file, the file parsed now.
-func (h *Host) aliasesOf(files fileReader, hostPath string) (*heldAliases, error) {
-	fi, err := files.stat(hostPath)
+func (v *View) aliasesOf(hostPath string) (*heldAliases, error) {
+	h := v.host
+	fi, err := v.files.Stat(hostPath)
 	if err != nil {
 		if NotApplicable(err) {
 			return nil, nil
@@ -40,14 +41,14 @@ func (h *Host) aliasesOf(files fileReader, hostPath string) (*heldAliases, error
 		return nil, err
 	}
 	a := &heldAliases{h: h, path: hostPath}
-	if idx, ok := h.aliasCache.peek(hostPath, fi); ok {
+	if idx, ok := h.aliasCache.Peek(hostPath, fi); ok {
 		a.idx = idx
 		if idx == nil {
 			a.fi = fi
 		}
 		return a, nil
 	}
-	a.idx, err = h.aliasCache.get(hostPath, fi, a.load)
+	a.idx, err = h.aliasCache.Get(hostPath, fi, a.load)
 	return a, err
 }
 
@@ -58,7 +59,7 @@ func (a *heldAliases) load() (*AliasIndex, fs.FileInfo, error) {
 	}
 	idx, err := parseAliasIndex(data)
 	if err != nil {
-		err = fmt.Errorf("%s: %w", filepath.Join(a.h.root.dir, a.path), err)
+		err = fmt.Errorf("%s: %w", filepath.Join(a.h.root.Dir(), a.path), err)
 	}
 	return idx, fi, err
 }
@@ -72,7 +73,7 @@ func (a *heldAliases) index() *AliasIndex {
 	defer a.mu.Unlock()
 	a.used = true
 	if a.fi != nil {
-		a.idx, a.err = a.h.aliasCache.get(a.path, a.fi, a.load)
+		a.idx, a.err = a.h.aliasCache.Get(a.path, a.fi, a.load)
 		a.fi = nil
 	}
 	return a.idx
@@ -91,7 +92,7 @@ func (a *heldAliases) done() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.used && a.idx != nil {
-		a.h.aliasCache.forget(a.path)
+		a.h.aliasCache.Forget(a.path)
 	}
 }
 

@@ -18,10 +18,12 @@ func TestAliasIndexHeldWhileUsed(t *testing.T) {
 	hostPath := "/lib/modules/6.1.0-18-amd64/modules.alias"
 	h := hostAt(root)
 	kept := func() bool {
-		h.aliasCache.mu.Lock()
-		defer h.aliasCache.mu.Unlock()
-		e, ok := h.aliasCache.entries[hostPath]
-		return ok && !e.forgotten && e.value != nil
+		fi, err := os.Stat(aliases)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx, ok := h.aliasCache.Peek(hostPath, fi)
+		return ok && idx != nil
 	}
 	scrape := func(name string) ([]string, error) {
 		t.Helper()

@@ -20,6 +20,8 @@ func ParseModulesBuiltin(data []byte) map[string]bool {
 	return set
 }
 
+func parseModulesBuiltin(data []byte) (map[string]bool, error) { return ParseModulesBuiltin(data), nil }
+
 // ParseBuiltinModinfo parses modules.builtin.modinfo, the NUL-separated
 // "module.key=value" strings the kernel build keeps for built-in modules,
 // and returns each built-in module's aliases: depmod turns these into the

@@ -1,14 +1,5 @@
 package kmod
 
-import (
-	"errors"
-	"io/fs"
-	"path"
-	"sort"
-	"strings"
-	"syscall"
-)
-
 // ModprobeDirs are kmod's configuration directories, highest priority first:
 // a file in an earlier directory hides a file of the same name in a later
 // one. kmod 30 reads the first four; newer kmod and merged-/usr systems add
@@ -18,57 +9,3 @@ var ModprobeDirs = []string{"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/li
 // ModulesLoadDirs are systemd-modules-load's directories, highest priority
 // first, with the same override rule.
 var ModulesLoadDirs = []string{"/etc/modules-load.d", "/run/modules-load.d", "/usr/local/lib/modules-load.d", "/usr/lib/modules-load.d", "/lib/modules-load.d"}
-
-// confFile is one file chosen from the configuration directories.
-type confFile struct {
-	Name string // base name, the key for overriding
-	Path string // host path
-}
-
-// listConfFiles returns the files of dirs that accept() lets through, one per
-// base name (the highest-priority directory wins), sorted by base name as
-// both kmod and systemd parse them. Missing directories are skipped: most
-// hosts have only some of them. skipped gets the host paths of entries that
-// were passed over and why, for the debug log.
-func listConfFiles(root Root, dirs []string, accept func(name string) bool, skipped func(path, why string)) ([]confFile, error) {
-	seen := make(map[string]bool)
-	var files []confFile
-	var errs []error
-	for _, dir := range dirs {
-		entries, err := root.ReadDir(dir)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-				continue
-			}
-			errs = append(errs, err)
-			continue
-		}
-		for _, e := range entries {
-			name := e.Name()
-			if strings.HasPrefix(name, ".") || !accept(name) || seen[name] {
-				continue
-			}
-			p := path.Join(dir, name)
-			fi, err := root.Stat(p)
-			if err == nil && fi.IsDir() {
-				// kmod: "Directories inside directories are not supported".
-				skipped(p, "is a directory")
-				continue
-			}
-			seen[name] = true
-			files = append(files, confFile{Name: name, Path: p})
-		}
-	}
-	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
-	return files, errors.Join(errs...)
-}
-
-// insertConfFile adds f in name order unless a file of that name is already
-// chosen, as kmod's conf_files_insert_sorted does.
-func insertConfFile(files []confFile, f confFile) []confFile {
-	i := sort.Search(len(files), func(i int) bool { return files[i].Name >= f.Name })
-	if i < len(files) && files[i].Name == f.Name {
-		return files
-	}
-	return append(files[:i], append([]confFile{f}, files[i:]...)...)
-}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"github.com/kmod-exporter/kmod_exporter/kmod/internal/hostfs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -116,15 +117,7 @@ func copyTree(t *testing.T, scenario string) string {
 	return testenv.CopyTree(t, filepath.Join("..", "fixtures", scenario))
 }
 
-func writeFile(t *testing.T, p, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+func writeFile(t *testing.T, p, content string) { testenv.WriteFile(t, p, content) }
 
 func TestConfigPriorityAndMasking(t *testing.T) {
 	d := copyTree(t, "healthy")
@@ -161,66 +154,6 @@ func TestConfigPriorityAndMasking(t *testing.T) {
 	}
 	if strings.Contains(strings.Join(sources, " "), "vendor.conf") {
 		t.Errorf("masked vendor.conf was read: %v", sources)
-	}
-}
-
-func TestRootConfinesLinks(t *testing.T) {
-	outside := t.TempDir()
-	writeFile(t, filepath.Join(outside, "secret.conf"), "blacklist leaked\n")
-	root := t.TempDir()
-	writeFile(t, filepath.Join(root, "usr/lib/modprobe.d/real.conf"), "blacklist inside\n")
-	// An absolute link is resolved inside the root, as on the host.
-	if err := os.Symlink("usr/lib", filepath.Join(root, "lib")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "etc/modprobe.d"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	must(t, os.Symlink("/usr/lib/modprobe.d/real.conf", filepath.Join(root, "etc/modprobe.d/abs.conf")))
-	must(t, os.Symlink("../../../../../../../../"+outside+"/secret.conf", filepath.Join(root, "etc/modprobe.d/escape.conf")))
-	must(t, os.Symlink("loop2.conf", filepath.Join(root, "etc/modprobe.d/loop1.conf")))
-	must(t, os.Symlink("loop1.conf", filepath.Join(root, "etc/modprobe.d/loop2.conf")))
-	r := NewRoot(root)
-	got, err := r.Resolve("/etc/modprobe.d/abs.conf")
-	if err != nil || got != filepath.Join(root, "usr/lib/modprobe.d/real.conf") {
-		t.Errorf("absolute link: %q %v", got, err)
-	}
-	got, err = r.Resolve("/etc/modprobe.d/escape.conf")
-	if err != nil || !strings.HasPrefix(got, root+"/") {
-		t.Errorf("escaping link left the root: %q %v", got, err)
-	}
-	if _, err := r.Resolve("/etc/modprobe.d/loop1.conf"); !errors.Is(err, syscall.ELOOP) {
-		t.Errorf("link loop: %v", err)
-	}
-	if got, _ := r.Resolve("/../../etc/../lib/modprobe.d"); got != filepath.Join(root, "usr/lib/modprobe.d") {
-		t.Errorf(".. above the root: %q", got)
-	}
-	// The same rules hold for reads, which use openat2 where the kernel has it.
-	if r.fd == nil {
-		t.Log("openat2 RESOLVE_IN_ROOT unavailable: reads resolve by hand")
-	}
-	if data, _, err := r.ReadFile("/etc/modprobe.d/abs.conf", 100); err != nil || string(data) != "blacklist inside\n" {
-		t.Errorf("read through an absolute link: %q %v", data, err)
-	}
-	if data, _, err := r.ReadFile("/etc/modprobe.d/escape.conf", 100); err == nil {
-		t.Errorf("read outside the root: %q", data)
-	}
-	if _, _, err := r.ReadFile("/etc/modprobe.d/loop1.conf", 100); !errors.Is(err, syscall.ELOOP) {
-		t.Errorf("link loop: %v", err)
-	}
-	if entries, err := r.ReadDir("/lib/modprobe.d"); err != nil || len(entries) != 1 || entries[0].Name() != "real.conf" {
-		t.Errorf("ReadDir through a link: %v %v", entries, err)
-	}
-	if target, err := r.Readlink("/etc/modprobe.d/abs.conf"); err != nil || target != "/usr/lib/modprobe.d/real.conf" {
-		t.Errorf("Readlink: %q %v", target, err)
-	}
-	// And by hand, where the kernel cannot.
-	manual := Root{dir: root}
-	if data, _, err := manual.ReadFile("/etc/modprobe.d/abs.conf", 100); err != nil || string(data) != "blacklist inside\n" {
-		t.Errorf("manual read through an absolute link: %q %v", data, err)
-	}
-	if data, _, err := manual.ReadFile("/etc/modprobe.d/escape.conf", 100); err == nil {
-		t.Errorf("manual read outside the root: %q", data)
 	}
 }
 
@@ -272,53 +205,6 @@ func TestCachesFollowFileChanges(t *testing.T) {
 	}
 }
 
-// A module installed after depmod last ran is found, and flagged stale:
-// either modules.dep does not list it, or it is much newer than modules.dep.
-func TestStaleModulesDep(t *testing.T) {
-	d := copyTree(t, "healthy")
-	dir := filepath.Join(d, "root/lib/modules/6.1.0-18-amd64")
-	data, err := os.ReadFile(filepath.Join(dir, "kernel/net/netfilter/xt_recent.ko.zst"))
-	must(t, err)
-	writeFile(t, filepath.Join(dir, "updates/dkms/xt_new.ko.zst"), string(data))
-	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: filepath.Join(d, "root")})
-	s, err := h.Snapshot()
-	must(t, err)
-	if st := s.Module("xt_new"); !st.OnDisk || !st.DepStale || st.File != "/lib/modules/6.1.0-18-amd64/updates/dkms/xt_new.ko.zst" {
-		t.Errorf("unindexed module: %+v", st)
-	}
-	if st := s.Module("xt_set"); st.DepStale {
-		t.Errorf("indexed module reported stale: %+v", st)
-	}
-	future := time.Now().Add(2 * time.Hour)
-	must(t, os.Chtimes(filepath.Join(dir, "kernel/net/netfilter/xt_set.ko.gz"), future, future))
-	s, err = h.Snapshot()
-	must(t, err)
-	if st := s.Module("xt_set"); !st.DepStale {
-		t.Errorf("module newer than modules.dep not reported stale: %+v", st)
-	}
-}
-
-// Without modules.dep (depmod not run) a module's file is still found by
-// looking through the tree.
-func TestFileFoundWithoutModulesDep(t *testing.T) {
-	d := copyTree(t, "healthy")
-	must(t, os.Remove(filepath.Join(d, "root/lib/modules/6.1.0-18-amd64/modules.dep")))
-	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: filepath.Join(d, "root")})
-	s, err := h.Snapshot()
-	must(t, err)
-	if s.ModulesDepPresent {
-		t.Error("modules.dep reported present")
-	}
-	st := s.Module("xt_recent")
-	if !st.OnDisk || st.File != "/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/xt_recent.ko.zst" || !st.ReleaseMatch {
-		t.Errorf("xt_recent: %+v", st)
-	}
-	// Dependencies then come from the module's own depends= field.
-	if st := s.Module("xt_conntrack"); len(st.Deps) != 2 || st.Deps[0].Name != "nf_conntrack" {
-		t.Errorf("xt_conntrack deps from modinfo: %+v", st.Deps)
-	}
-}
-
 func TestUnreadableAndHostileFiles(t *testing.T) {
 	d := copyTree(t, "healthy")
 	root := filepath.Join(d, "root")
@@ -334,7 +220,7 @@ func TestUnreadableAndHostileFiles(t *testing.T) {
 	f.Close()
 	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: root})
 	s, err := h.Snapshot()
-	if err == nil || !strings.Contains(err.Error(), "huge.conf") || !errors.Is(err, ErrTooLarge) {
+	if err == nil || !strings.Contains(err.Error(), "huge.conf") || !errors.Is(err, hostfs.ErrTooLarge) {
 		t.Errorf("oversized file: %v", err)
 	}
 	if s == nil || !s.Module("nf_conntrack").Loaded {
@@ -375,11 +261,13 @@ func TestMoreCachesFollowFileChanges(t *testing.T) {
 	root := filepath.Join(d, "root")
 	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: root})
 	read := func() (string, string, []Need) {
-		cfg, _, _, err := h.KernelConfig("6.1.0-18-amd64")
+		view := h.View()
+		defer view.Release()
+		cfg, _, _, err := view.readKernelConfig("6.1.0-18-amd64")
 		must(t, err)
-		v, _, err := h.IptablesVersion()
+		v, _, err := view.IptablesVersion()
 		must(t, err)
-		r, _, err := h.ReadRuleset("/etc/iptables/rules.v4")
+		r, _, err := view.ReadRuleset("/etc/iptables/rules.v4")
 		must(t, err)
 		return cfg.Tristate("CONFIG_NETFILTER_XT_MATCH_RECENT"), v, r.Needs
 	}
@@ -455,7 +343,7 @@ func TestConfigFileCacheFollowsChanges(t *testing.T) {
 func TestManualResolutionAgrees(t *testing.T) {
 	for _, scenario := range []string{"healthy", "release-mismatch", "missing-file"} {
 		withKernel, byHand := fixtureHost(scenario), fixtureHost(scenario)
-		byHand.root.fd = nil
+		byHand.root = byHand.root.ByHand()
 		a, err := withKernel.Snapshot()
 		must(t, err)
 		b, err := byHand.Snapshot()

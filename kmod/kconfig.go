@@ -5,12 +5,10 @@ import (
 	"compress/gzip"
 	_ "embed"
 	"fmt"
+	"github.com/kmod-exporter/kmod_exporter/kmod/internal/hostfs"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 )
 
 //go:embed kconfig_netfilter.txt
@@ -71,33 +69,27 @@ func ParseKernelConfig(data []byte) KernelConfig {
 // maxKernelConfig bounds a configuration file (a distribution's is ~250 KiB).
 const maxKernelConfig = 16 << 20
 
-// KernelConfig reads the running kernel's configuration from
-// /boot/config-<release> under the root or, failing that, /proc/config.gz,
-// keeping the symbols of the netfilter module table (see ConfigSymbol).
-// source is the host path read; a host with neither has ok=false.
-func (h *Host) KernelConfig(release string) (cfg KernelConfig, source string, ok bool, err error) {
-	return h.kernelConfig(h.root, release)
-}
-
-func (h *Host) kernelConfig(files fileReader, release string) (cfg KernelConfig, source string, ok bool, err error) {
+// readKernelConfig reads a release's configuration (see View.KernelConfig).
+func (v *View) readKernelConfig(release string) (cfg KernelConfig, source string, ok bool, err error) {
 	boot := "/boot/config-" + release
-	cfg, ok, err = readCached(h, files, &h.kconfigCache, boot, maxKernelConfig, func(b []byte) (KernelConfig, error) { return netfilterSymbols(ParseKernelConfig(b)), nil })
+	h := v.host
+	cfg, ok, err = readCached(v, &h.kconfigCache, boot, maxKernelConfig, func(b []byte) (KernelConfig, error) { return netfilterSymbols(ParseKernelConfig(b)), nil })
 	if ok || err != nil {
 		return cfg, boot, ok, err
 	}
 	// /proc/config.gz is the running kernel's own and changes only with it,
 	// but it is cached like any file, on its identity: decompressing and
 	// parsing it every scrape was most of a scrape on hosts without /boot.
-	gz := filepath.Join(h.proc, "config.gz")
-	fi, err := os.Stat(gz)
+	gz := h.proc.Path("config.gz")
+	fi, err := h.proc.Stat("config.gz")
 	if err != nil {
 		if NotApplicable(err) {
 			return nil, "", false, nil
 		}
 		return nil, "", false, err
 	}
-	cfg, err = h.kconfigCache.get(gz, fi, func() (KernelConfig, fs.FileInfo, error) {
-		f, err := os.OpenFile(gz, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	cfg, err = h.kconfigCache.Get(gz, fi, func() (KernelConfig, fs.FileInfo, error) {
+		f, err := h.proc.Open("config.gz")
 		if err != nil {
 			return nil, nil, err
 		}
@@ -107,7 +99,7 @@ func (h *Host) kernelConfig(files fileReader, release string) (cfg KernelConfig,
 			return nil, nil, err
 		}
 		if !fi.Mode().IsRegular() {
-			return nil, nil, &fs.PathError{Op: "read", Path: gz, Err: ErrNotRegular}
+			return nil, nil, &fs.PathError{Op: "read", Path: gz, Err: hostfs.ErrNotRegular}
 		}
 		zr, err := gzip.NewReader(f)
 		if err != nil {
@@ -118,7 +110,7 @@ func (h *Host) kernelConfig(files fileReader, release string) (cfg KernelConfig,
 			return nil, nil, fmt.Errorf("%s: %w", gz, err)
 		}
 		if len(data) > maxKernelConfig {
-			return nil, nil, &fs.PathError{Op: "read", Path: gz, Err: ErrTooLarge}
+			return nil, nil, &fs.PathError{Op: "read", Path: gz, Err: hostfs.ErrTooLarge}
 		}
 		return netfilterSymbols(ParseKernelConfig(data)), fi, nil
 	})

@@ -1,6 +1,7 @@
 package kmod
 
 import (
+	"github.com/kmod-exporter/kmod_exporter/kmod/internal/hostfs"
 	"github.com/prometheus/procfs"
 )
 
@@ -24,10 +25,10 @@ type Memory struct {
 	HasAvailable   bool
 }
 
-// ReadMemory reads PSI and meminfo through procfs.
-func ReadMemory(procPath string) (Memory, error) {
+// readMemory reads PSI and meminfo through procfs.
+func readMemory(proc hostfs.Dir) (Memory, error) {
 	var m Memory
-	fs, err := procfs.NewFS(procPath)
+	fs, err := procfs.NewFS(proc.Path(""))
 	if err != nil {
 		return m, err
 	}

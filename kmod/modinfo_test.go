@@ -65,3 +65,14 @@ func FuzzParseModInfo(f *testing.F) {
 		ParseModInfo(bytes.NewReader(data))
 	})
 }
+
+// ReadModInfoFile reads the .modinfo of a module file at a real path. Like
+// kmod, it picks the decompressor from the file's magic bytes, not its name.
+func ReadModInfoFile(real string) (ModInfo, os.FileInfo, error) {
+	f, err := os.Open(real)
+	if err != nil {
+		return ModInfo{}, nil, err
+	}
+	defer f.Close()
+	return ReadModInfo(f)
+}

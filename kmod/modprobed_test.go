@@ -91,18 +91,6 @@ func TestSoftDeps(t *testing.T) {
 	}
 }
 
-func TestIsNoopInstall(t *testing.T) {
-	for cmd, want := range map[string]bool{
-		"/bin/true": true, " /bin/false": true, "/usr/bin/true": true, "true": true, "false x": true,
-		"/dev/null": true, ":": true, "exit 1": true,
-		"/sbin/modprobe --ignore-install foo": false, "/usr/local/bin/load-foo": false, "": false,
-	} {
-		if got := IsNoopInstall(cmd); got != want {
-			t.Errorf("IsNoopInstall(%q) = %v, want %v", cmd, got, want)
-		}
-	}
-}
-
 func FuzzParseModprobeConf(f *testing.F) {
 	f.Add([]byte("blacklist a-b\ninstall x /bin/true\nalias a[b-c] d\\\ne\n"))
 	f.Add([]byte("options foo\tbar=1\x00\\"))

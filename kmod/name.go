@@ -1,8 +1,3 @@
-// Package kmod reads a Linux host's module state from files (procfs, sysfs,
-// /lib/modules, modprobe.d, modules-load.d) and reproduces the kernel's and
-// kmod's rules for deciding whether a module is loaded, can be loaded, or is
-// stopped from loading. It has no Prometheus types: collectors turn its
-// answers into metrics.
 package kmod
 
 import (

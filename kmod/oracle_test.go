@@ -415,7 +415,7 @@ func TestOracleKernelConfigTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, _, ok, err := s.host.KernelConfig(release)
+		cfg, _, ok, err := s.view.readKernelConfig(release)
 		if !ok || err != nil {
 			t.Fatalf("%s: no /boot/config: %v", release, err)
 		}

@@ -114,3 +114,14 @@ func CopyTree(t testing.TB, src string, skip ...string) string {
 	}
 	return dst
 }
+
+// WriteFile writes content to p, making its directories.
+func WriteFile(t testing.TB, p, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,4 +1,8 @@
-package kmod
+// Package hostfs is the file layer under the host model: it opens, stats,
+// lists and reads a host's files inside the directory its "/" is mounted
+// at, bounds what is read, and caches parses by file identity. It knows
+// nothing of modules.
+package hostfs
 
 import (
 	"errors"
@@ -104,10 +108,11 @@ func splitPath(p string) []string {
 	return strings.Split(strings.Trim(p, "/"), "/")
 }
 
-// readRegular reads a file at a real path, refusing non-regular files and
+// ReadRegular reads a file at a path on this machine (not resolved inside
+// a root: /proc and /sys are read this way), refusing non-regular files and
 // anything over limit bytes. Files in /proc report size 0, so the bound is
 // enforced on what is read, not on the size reported.
-func readRegular(real string, limit int64) ([]byte, fs.FileInfo, error) {
+func ReadRegular(real string, limit int64) ([]byte, fs.FileInfo, error) {
 	fd, err := openRetry(func() (int, error) { return unix.Open(real, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0) })
 	if err != nil {
 		return nil, nil, &fs.PathError{Op: "open", Path: real, Err: err}

@@ -5,6 +5,11 @@ import (
 	"strings"
 )
 
+// nftablesRulesets are nftables files (/etc/nftables.conf, *.nft): the
+// modules their statements need, while the service that loads them at
+// boot is enabled.
+var nftablesRulesets = rulesetSource{name: "nftables rulesets", format: FormatNftables, inUse: (*Snapshot).rulesetInUse}
+
 // serviceRulesets are the standard rulesets that only a boot service loads.
 // Debian installs /etc/nftables.conf on every system (nftables is Priority:
 // important) with nftables.service disabled, and a booted kernel then loads
@@ -25,7 +30,7 @@ func (s *Snapshot) rulesetInUse(p string) bool {
 // serviceEnabled reports whether a systemd unit is wanted by some target,
 // as `systemctl enable` records it: a link <target>.wants/<unit>.
 func (s *Snapshot) serviceEnabled(unit string) bool {
-	entries, err := s.host.root.ReadDir(systemdUnitDir)
+	entries, err := s.view.files.Root().ReadDir(systemdUnitDir)
 	if err != nil {
 		return false
 	}
@@ -33,7 +38,7 @@ func (s *Snapshot) serviceEnabled(unit string) bool {
 		if !strings.HasSuffix(e.Name(), ".wants") {
 			continue
 		}
-		if _, err := s.view.lstat(path.Join(systemdUnitDir, e.Name(), unit)); err == nil {
+		if _, err := s.view.files.Lstat(path.Join(systemdUnitDir, e.Name(), unit)); err == nil {
 			return true
 		}
 	}

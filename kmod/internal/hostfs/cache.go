@@ -1,4 +1,4 @@
-package kmod
+package hostfs
 
 import (
 	"io/fs"
@@ -29,9 +29,9 @@ func identify(fi fs.FileInfo) fileID {
 	return id
 }
 
-// fileCache keeps one parsed value per real path, valid while the file's
+// Cache keeps one parsed value per real path, valid while the file's
 // identity is unchanged.
-type fileCache[T any] struct {
+type Cache[T any] struct {
 	mu      sync.Mutex
 	entries map[string]cacheEntry[T]
 }
@@ -40,15 +40,15 @@ type cacheEntry[T any] struct {
 	id    fileID
 	value T
 	err   error
-	// forgotten: the value was let go (forget); only peek sees the entry.
+	// forgotten: the value was let go (Forget); only Peek sees the entry.
 	forgotten bool
 }
 
-// get returns the cached value for path if current (from a fresh stat) still
+// Get returns the cached value for path if current (from a fresh stat) still
 // identifies the version that was parsed; otherwise it calls load, which
 // returns the value and the identity of the version it read, and caches that.
 // Errors are not cached: the next scrape tries again.
-func (c *fileCache[T]) get(path string, current fs.FileInfo, load func() (T, fs.FileInfo, error)) (T, error) {
+func (c *Cache[T]) Get(path string, current fs.FileInfo, load func() (T, fs.FileInfo, error)) (T, error) {
 	c.mu.Lock()
 	e, ok := c.entries[path]
 	c.mu.Unlock()
@@ -63,12 +63,12 @@ func (c *fileCache[T]) get(path string, current fs.FileInfo, load func() (T, fs.
 	return v, nil
 }
 
-// verdict is get for a file whose failure to parse is an answer about that
+// Verdict is get for a file whose failure to parse is an answer about that
 // version of it (a corrupt, truncated or oversized module): the error is
 // kept as the value is, so a bad file is not decompressed again every
 // scrape. An error without the identity of what was read (the file could
 // not be opened) is not kept.
-func (c *fileCache[T]) verdict(path string, current fs.FileInfo, load func() (T, fs.FileInfo, error)) (T, error) {
+func (c *Cache[T]) Verdict(path string, current fs.FileInfo, load func() (T, fs.FileInfo, error)) (T, error) {
 	c.mu.Lock()
 	e, ok := c.entries[path]
 	c.mu.Unlock()
@@ -82,9 +82,9 @@ func (c *fileCache[T]) verdict(path string, current fs.FileInfo, load func() (T,
 	return v, err
 }
 
-// peek returns the kept value for path if current still identifies the
+// Peek returns the kept value for path if current still identifies the
 // version it was parsed from (the zero value if it was forgotten).
-func (c *fileCache[T]) peek(path string, current fs.FileInfo) (T, bool) {
+func (c *Cache[T]) Peek(path string, current fs.FileInfo) (T, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[path]
@@ -95,9 +95,9 @@ func (c *fileCache[T]) peek(path string, current fs.FileInfo) (T, bool) {
 	return e.value, true
 }
 
-// forget lets go of the value kept for path, and keeps the identity of the
-// version it was parsed from, for peek.
-func (c *fileCache[T]) forget(path string) {
+// Forget lets go of the value kept for path, and keeps the identity of the
+// version it was parsed from, for Peek.
+func (c *Cache[T]) Forget(path string) {
 	c.mu.Lock()
 	if e, ok := c.entries[path]; ok {
 		c.entries[path] = cacheEntry[T]{id: e.id, forgotten: true}
@@ -105,7 +105,7 @@ func (c *fileCache[T]) forget(path string) {
 	c.mu.Unlock()
 }
 
-func (c *fileCache[T]) put(path string, e cacheEntry[T]) {
+func (c *Cache[T]) put(path string, e cacheEntry[T]) {
 	c.mu.Lock()
 	if c.entries == nil {
 		c.entries = make(map[string]cacheEntry[T])
@@ -114,9 +114,9 @@ func (c *fileCache[T]) put(path string, e cacheEntry[T]) {
 	c.mu.Unlock()
 }
 
-// retain drops entries whose path is not in keep, so a cache of per-module
+// Retain drops entries whose path is not in keep, so a cache of per-module
 // files does not grow when the set of required modules changes.
-func (c *fileCache[T]) retain(keep map[string]bool) {
+func (c *Cache[T]) Retain(keep map[string]bool) {
 	c.mu.Lock()
 	for p := range c.entries {
 		if !keep[p] {

@@ -1,4 +1,4 @@
-package kmod
+package hostfs
 
 import (
 	"errors"
@@ -7,8 +7,6 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -17,9 +15,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// treeCache keeps the walk of each release tree (the module files under
-// /lib/modules/<release>, for modules modules.dep does not place) until a
-// directory of the tree changes. A module missing from modules.dep or from
+// TreeCache keeps an index built from the walk of each directory tree (the
+// module files under /lib/modules/<release>, for modules modules.dep does
+// not place) until a directory of the tree changes. A module missing from modules.dep or from
 // disk is asked about every scrape; walking the 883 directories of a Debian
 // tree each time cost about 10 ms, 25 times a healthy scrape.
 //
@@ -29,7 +27,10 @@ import (
 // inotify is unavailable (no instances or watches left) or would miss
 // changes (a network filesystem, FUSE), every directory is stat'ed
 // instead (about 0.9 ms on that tree).
-type treeCache struct {
+type TreeCache struct {
+	// MaxEntries bounds the entries one walk visits.
+	MaxEntries int
+
 	mu      sync.Mutex
 	entries map[string]*treeWalk // real directory -> its last walk
 	noWatch bool                 // a watch failed: validate by stats
@@ -163,9 +164,10 @@ func (t *treeWalk) current(real string) bool {
 	return true
 }
 
-// walk returns the index of the tree at real (host path dir), from the
-// last walk while no directory of it changed.
-func (c *treeCache) walk(real, dir string) (map[string]string, error) {
+// Walk returns the index of the tree at real (host path dir), from the
+// last walk while no directory of it changed. build makes the index from
+// the host paths of the tree's regular files, in walk order.
+func (c *TreeCache) Walk(real, dir string, build func(files []string) map[string]string) (map[string]string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if t := c.entries[real]; t != nil {
@@ -175,7 +177,7 @@ func (c *treeCache) walk(real, dir string) (map[string]string, error) {
 		t.watch.close()
 		delete(c.entries, real)
 	}
-	t := walkTree(real, dir, !c.noWatch)
+	t := walkTree(real, dir, !c.noWatch, c.MaxEntries, build)
 	c.noWatch = c.noWatch || t.watchFailed
 	if t.settled {
 		if c.entries == nil {
@@ -188,9 +190,16 @@ func (c *treeCache) walk(real, dir string) (map[string]string, error) {
 	return t.index, t.err
 }
 
-// retain drops the walks of trees no longer asked about (their modules are
+// Len is how many walks are kept.
+func (c *TreeCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
+// Retain drops the walks of trees no longer asked about (their modules are
 // back in modules.dep, or the release is gone).
-func (c *treeCache) retain(keep map[string]bool) {
+func (c *TreeCache) Retain(keep map[string]bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for real, t := range c.entries {
@@ -201,12 +210,12 @@ func (c *treeCache) retain(keep map[string]bool) {
 	}
 }
 
-// walkTree maps module names to their files under the release directory
-// real (host path dir). Links are not followed ("build" and "source" point
-// at kernel headers).
-func walkTree(real, dir string, watch bool) *treeWalk {
+// walkTree indexes the regular files under the directory real (host path
+// dir) with build. Links are not followed ("build" and "source" under a
+// release directory point at kernel headers).
+func walkTree(real, dir string, watch bool, maxEntries int, build func(files []string) map[string]string) *treeWalk {
 	treeWalks.Add(1)
-	t := &treeWalk{index: map[string]string{}, settled: true}
+	t := &treeWalk{settled: true}
 	var err error
 	if t.id, err = stampDir(real); err != nil {
 		// Nothing to watch: not kept, asked again next time.
@@ -216,15 +225,15 @@ func walkTree(real, dir string, watch bool) *treeWalk {
 		t.watch = newTreeWatch(real)
 	}
 	start := time.Now()
-	var found []struct{ name, path string }
+	var files []string
 	count := 0
 	err = filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil // an unreadable subdirectory hides only its own files
 		}
 		count++
-		if count > maxTreeFiles {
-			return fmt.Errorf("%s: more than %d entries", real, maxTreeFiles)
+		if count > maxEntries {
+			return fmt.Errorf("%s: more than %d entries", real, maxEntries)
 		}
 		if d.IsDir() {
 			// WalkDir calls this before listing the directory, so a change
@@ -233,25 +242,15 @@ func walkTree(real, dir string, watch bool) *treeWalk {
 			return nil
 		}
 		if d.Type().IsRegular() {
-			if n, ok := moduleFileName(d.Name()); ok {
-				rel, _ := filepath.Rel(real, p)
-				found = append(found, struct{ name, path string }{n, path.Join(dir, filepath.ToSlash(rel))})
-			}
+			rel, _ := filepath.Rel(real, p)
+			files = append(files, path.Join(dir, filepath.ToSlash(rel)))
 		}
 		return nil
 	})
-	if err != nil && !NotApplicable(err) {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 		t.err = err
 	}
-	// depmod prefers updates/ over the rest; among equals, the first path.
-	sort.SliceStable(found, func(i, j int) bool {
-		return rankPath(found[i].path, dir) < rankPath(found[j].path, dir)
-	})
-	for _, f := range found {
-		if _, dup := t.index[f.name]; !dup {
-			t.index[f.name] = f.path
-		}
-	}
+	t.index = build(files)
 	return t
 }
 
@@ -279,11 +278,4 @@ func (t *treeWalk) validate(p string, start time.Time) {
 		return
 	}
 	t.dirs = append(t.dirs, s)
-}
-
-func rankPath(p, dir string) int {
-	if strings.HasPrefix(p, dir+"/updates/") {
-		return 0
-	}
-	return 1
 }

@@ -1,4 +1,4 @@
-package kmod
+package hostfs
 
 import (
 	"io/fs"
@@ -152,3 +152,14 @@ func (r Root) ReadFile(p string, limit int64) ([]byte, fs.FileInfo, error) {
 func (r Root) Open(p string) (*os.File, error) {
 	return r.open(p, os.O_RDONLY|syscall.O_NONBLOCK)
 }
+
+// ByHand is the root resolving every path by hand, as on kernels without
+// openat2: both ways must give the same answers.
+func (r Root) ByHand() Root {
+	r.fd = nil
+	return r
+}
+
+// InKernel reports whether the kernel resolves paths inside the root
+// (openat2); otherwise they are resolved by hand.
+func (r Root) InKernel() bool { return r.fd != nil }

@@ -1,0 +1,154 @@
+package kmod
+
+import (
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"time"
+)
+
+// moduleFile is where a module's file was found.
+type moduleFile struct {
+	path    string // host path
+	info    fs.FileInfo
+	indexed bool // modules.dep names this path
+	modTime time.Time
+}
+
+// moduleFile finds the module's file in the running release's tree: where
+// modules.dep says, and, when modules.dep is missing, stale or silent, by
+// looking through the tree itself as depmod would.
+func (s *Snapshot) moduleFile(name string) (moduleFile, bool) {
+	if f, ok := s.memo.files[name]; ok {
+		return f, s.memo.found[name]
+	}
+	f, found := s.findModuleFile(name)
+	if s.memo.files == nil {
+		s.memo.files, s.memo.found = map[string]moduleFile{}, map[string]bool{}
+	}
+	s.memo.files[name], s.memo.found[name] = f, found
+	return f, found
+}
+
+func (s *Snapshot) findModuleFile(name string) (moduleFile, bool) {
+	if !s.ModulesDirPresent {
+		return moduleFile{}, false
+	}
+	if p, ok := s.dep.Path(name); ok {
+		if !path.IsAbs(p) {
+			p = path.Join(s.ModulesDir, p)
+		}
+		if fi, err := s.view.files.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return moduleFile{path: p, info: fi, indexed: true, modTime: fi.ModTime()}, true
+		}
+	}
+	p, ok := s.treeIndex()[name]
+	if !ok {
+		return moduleFile{}, false
+	}
+	f := moduleFile{path: p}
+	if fi, err := s.view.files.Stat(p); err == nil {
+		f.info, f.modTime = fi, fi.ModTime()
+	}
+	return f, true
+}
+
+// moduleSuffixes are the file names kmod loads: plain and compressed.
+var moduleSuffixes = []string{".ko", ".ko.xz", ".ko.zst", ".ko.gz"}
+
+func moduleFileName(base string) (string, bool) {
+	for _, suf := range moduleSuffixes {
+		if strings.HasSuffix(base, suf) {
+			return Normalize(strings.TrimSuffix(base, suf)), true
+		}
+	}
+	return "", false
+}
+
+// treeIndex walks the running release's tree once per snapshot, only when a
+// module is not where modules.dep says.
+func (s *Snapshot) treeIndex() map[string]string {
+	return s.treeIndexOf(s.ModulesDir)
+}
+
+// treeIndexOf maps module names to their files under a release directory:
+// the host's walk of it, reused while none of its directories changed
+// (treeCache), and asked for once per snapshot.
+func (s *Snapshot) treeIndexOf(dir string) map[string]string {
+	if idx, ok := s.trees[dir]; ok {
+		return idx
+	}
+	if s.trees == nil {
+		s.trees = map[string]map[string]string{}
+	}
+	real, err := s.host.root.Resolve(dir)
+	if err != nil {
+		s.treeErr = err
+		s.trees[dir] = map[string]string{}
+		return s.trees[dir]
+	}
+	if s.walked == nil {
+		s.walked = map[string]bool{}
+	}
+	s.walked[real] = true
+	idx, err := s.host.trees.Walk(real, dir, func(files []string) map[string]string { return moduleIndex(files, dir) })
+	if err != nil {
+		s.treeErr = err
+	}
+	s.trees[dir] = idx
+	return idx
+}
+
+// TreeErr is why the walk of the running release's tree stopped early, if it
+// did; modules it did not reach are reported missing.
+func (s *Snapshot) TreeErr() error { return s.treeErr }
+
+// modInfo reads a module file's .modinfo, cached while the file is unchanged.
+func (s *Snapshot) modInfo(f moduleFile) (ModInfo, error) {
+	if f.info == nil {
+		return ModInfo{}, &fs.PathError{Op: "stat", Path: f.path, Err: fs.ErrNotExist}
+	}
+	if s.readModules == nil {
+		s.readModules = map[string]bool{}
+	}
+	s.readModules[f.path] = true
+	return s.host.modinfoCache.Verdict(f.path, f.info, func() (ModInfo, fs.FileInfo, error) {
+		file, err := s.host.root.Open(f.path)
+		if err != nil {
+			return ModInfo{}, nil, err
+		}
+		defer file.Close()
+		return ReadModInfo(file)
+	})
+}
+
+// moduleIndex maps module names to the module files among a release
+// directory's files (host paths, in walk order). depmod prefers updates/
+// over the rest; among equals, the first path.
+func moduleIndex(files []string, dir string) map[string]string {
+	type found struct{ name, path string }
+	var modules []found
+	for _, p := range files {
+		if n, ok := moduleFileName(path.Base(p)); ok {
+			modules = append(modules, found{n, p})
+		}
+	}
+	sort.SliceStable(modules, func(i, j int) bool {
+		return rankPath(modules[i].path, dir) < rankPath(modules[j].path, dir)
+	})
+	index := make(map[string]string, len(modules))
+	for _, f := range modules {
+		if _, dup := index[f.name]; !dup {
+			index[f.name] = f.path
+		}
+	}
+	return index
+}
+
+func rankPath(p, dir string) int {
+	if strings.HasPrefix(p, dir+"/updates/") {
+		return 0
+	}
+	return 1
+}

@@ -1,0 +1,149 @@
+package kmod
+
+import (
+	"slices"
+	"time"
+)
+
+// Dependency is one module a module needs before it can load.
+type Dependency struct {
+	Name   string
+	Loaded bool // loaded or built in
+	// Usable is true when it is loaded, built in, or can be loaded: its file
+	// is on disk, built for the running release, and nothing disables it.
+	Usable bool
+	// Gone is true for a name only the module's own depends= still gives:
+	// depmod found no module by that name, so modprobe will not load it.
+	Gone bool
+}
+
+// ModuleStatus answers, for one module, each documented reason it might not
+// be loaded.
+type ModuleStatus struct {
+	Name    string
+	Loaded  bool // Live in /proc/modules, or built in
+	State   string
+	Builtin bool
+	// Blacklisted: a "blacklist" line or modprobe.blacklist= names it; this
+	// stops loading by alias, which is how the kernel and iptables ask for it.
+	Blacklisted bool
+	// Disabled: an install command that does nothing, or the kernel's
+	// module_blacklist=, stops it loading at all.
+	Disabled bool
+	Blocks   []Block
+	// File is the host path of its module file under the running release's
+	// tree; OnDisk whether it exists.
+	File   string
+	OnDisk bool
+	// FileRelease is the release the file was built for (from vermagic).
+	FileRelease string
+	// ReleaseMatch: built in, or the file was built for the running release.
+	ReleaseMatch bool
+	Deps         []Dependency
+	DepsOK       bool
+	LoadOnBoot   bool
+	// FileErr is why the module file's header could not be read, if so.
+	FileErr error
+	// DepStale: modules.dep exists but does not list the file that is on
+	// disk, or the file is more than depmodMargin newer than it: depmod was
+	// not run after the module was installed, and modprobe may not find it.
+	DepStale bool
+}
+
+// Module answers every check for one (resolved, normalized) module.
+func (s *Snapshot) Module(name string) ModuleStatus {
+	st := ModuleStatus{Name: name}
+	if m, ok := s.Loaded[name]; ok {
+		st.State = m.State
+	}
+	st.Builtin = s.IsBuiltin(name)
+	st.Loaded = s.IsLoaded(name)
+	st.Blocks, st.Blacklisted, st.Disabled = s.blocks(name)
+	var f moduleFile
+	f, st.OnDisk = s.moduleFile(name)
+	st.File = f.path
+	st.DepStale = st.OnDisk && s.ModulesDepPresent && (!f.indexed || f.modTime.After(s.ModulesDepModTime.Add(depmodMargin)))
+	var info ModInfo
+	var haveInfo bool
+	if st.OnDisk {
+		if info, st.FileErr = s.modInfo(f); st.FileErr == nil {
+			haveInfo = true
+			st.FileRelease = info.Release()
+		}
+	}
+	st.ReleaseMatch = st.Builtin || (st.OnDisk && st.FileRelease == s.Release)
+
+	var deps []string
+	if e, ok := s.dep.Entry(name); ok {
+		deps = e.Deps
+	} else if haveInfo {
+		deps = info.Depends
+	}
+	st.DepsOK = true
+	if len(deps) > 0 {
+		st.Deps = make([]Dependency, 0, len(deps))
+	}
+	for _, d := range deps {
+		dep := s.dependency(d)
+		if !dep.Usable {
+			st.DepsOK = false
+		}
+		st.Deps = append(st.Deps, dep)
+	}
+	if haveInfo {
+		// depmod drops a dependency whose module is gone, but the module
+		// still needs its symbols and the kernel refuses it ("Unknown
+		// symbol"): a depends= name nothing provides is a missing one.
+		for _, d := range info.Depends {
+			if dep := s.dependency(d); !dep.Usable && !slices.Contains(deps, d) {
+				dep.Gone = true
+				st.DepsOK = false
+				st.Deps = append(st.Deps, dep)
+			}
+		}
+	}
+	st.LoadOnBoot = s.bootModules()[name]
+	return st
+}
+
+// dependency answers whether a module others depend on is loaded or
+// usable, once per snapshot however many modules depend on it.
+func (s *Snapshot) dependency(name string) Dependency {
+	if dep, ok := s.memo.deps[name]; ok {
+		return dep
+	}
+	dep := Dependency{Name: name, Loaded: s.IsLoaded(name)}
+	dep.Usable = dep.Loaded
+	if !dep.Usable {
+		f, onDisk := s.moduleFile(name)
+		_, _, disabled := s.blocks(name)
+		dep.Usable = onDisk && !disabled
+		if dep.Usable {
+			di, err := s.modInfo(f)
+			dep.Usable = err == nil && di.Release() == s.Release
+		}
+	}
+	if s.memo.deps == nil {
+		s.memo.deps = map[string]Dependency{}
+	}
+	s.memo.deps[name] = dep
+	return dep
+}
+
+// depmodMargin is how much newer than modules.dep a module file may be before
+// it counts as installed without depmod: package managers run depmod seconds
+// after unpacking, and a checkout writes files in no particular order.
+const depmodMargin = time.Minute
+
+// bootModules are the modules the boot lists name, resolved once.
+func (s *Snapshot) bootModules() map[string]bool {
+	if s.memo.boot == nil {
+		s.memo.boot = map[string]bool{}
+		for _, b := range s.Boot {
+			for _, m := range s.Resolve(b.Name) {
+				s.memo.boot[m] = true
+			}
+		}
+	}
+	return s.memo.boot
+}
