@@ -17,7 +17,6 @@ func FuzzParsers(f *testing.F) {
 		ParseBuiltinModinfo(data)
 		ParseModulesLoad(data, "f")
 		ParseEtcModules(data, "f")
-		ParseConfig(data)
 		parseModInfoData(data)
 	})
 }
