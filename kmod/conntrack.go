@@ -39,7 +39,7 @@ func readConntrack(proc hostfs.Dir) (Conntrack, error) {
 		return c, err
 	}
 	c.Available = true
-	fs, err := procfs.NewFS(proc.Path(""))
+	fs, err := proc.Procfs()
 	if err != nil {
 		return c, err
 	}

@@ -2,7 +2,6 @@ package kmod
 
 import (
 	"github.com/kmod-exporter/kmod_exporter/kmod/internal/hostfs"
-	"github.com/prometheus/procfs"
 )
 
 // Pressure is one line of /proc/pressure/memory.
@@ -28,7 +27,7 @@ type Memory struct {
 // readMemory reads PSI and meminfo through procfs.
 func readMemory(proc hostfs.Dir) (Memory, error) {
 	var m Memory
-	fs, err := procfs.NewFS(proc.Path(""))
+	fs, err := proc.Procfs()
 	if err != nil {
 		return m, err
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/prometheus/procfs"
 )
 
 // Dir is a kernel filesystem mounted on this machine (the host's /proc or
@@ -30,3 +32,8 @@ func (d Dir) Stat(rel string) (fs.FileInfo, error) { return os.Stat(d.Path(rel))
 func (d Dir) Open(rel string) (*os.File, error) {
 	return os.OpenFile(d.Path(rel), os.O_RDONLY|syscall.O_NONBLOCK, 0)
 }
+
+// Procfs is the procfs library's view of the directory, for the files
+// whose parsers it already has (PSI, meminfo, conntrack statistics): those
+// reads, too, go through the file layer's path and nowhere else.
+func (d Dir) Procfs() (procfs.FS, error) { return procfs.NewFS(string(d)) }
