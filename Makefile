@@ -24,7 +24,7 @@ export STATICCHECK_VERSION
 RUNBOOK_BASE        ?= https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 DEFAULT_RUNBOOK_BASE := https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/
 
-.PHONY: all build test deps testdata vmdata vmtest lint unit oracle growth bench fuzz fuzz-short fixtures update-golden run-fixture alerts dashboards mixin kubernetes tools docker docker-binaries docker-push clean
+.PHONY: all build test deps testdata vmdata vmtest lint unit oracle growth bench fuzz fuzz-short fixtures update-golden run-fixture rules alerts dashboards mixin kubernetes tools docker docker-binaries docker-push clean
 
 all: build
 
@@ -132,9 +132,14 @@ run-fixture:
 tools:
 	cd tools && $(GO) vet ./... && $(GOBIN)/staticcheck ./... && $(GO) test -count=1 ./...
 
+## rules: regenerate alerts/kmod_exporter.rules.yml and the recording rules
+## from causes/ (the one place each cause is written)
+rules:
+	$(GO) test ./alerts -run TestGenerated -count=1 -update
+
 ## kubernetes: regenerate deploy/kubernetes/prometheusrule.yaml and the Helm
 ## chart's copy of the rules from alerts/
-kubernetes:
+kubernetes: rules
 	cd tools && $(GO) test ./kubernetes -run TestPrometheusRuleInSync -count=1 -update
 
 ## dashboards: regenerate dashboards/kmod_exporter.json from dashboards/dashboard.go
@@ -144,7 +149,7 @@ dashboards:
 ## mixin: rewrite mixin/'s copies of the shipped rules and dashboard (the
 ## mixin applies its _config to them; run after editing alerts/ or
 ## `make dashboards`)
-mixin: dashboards
+mixin: rules dashboards
 	$(GO) test ./mixin -run TestCopiesInSync -count=1 -update
 
 ## alerts: .build/kmod_exporter.rules.yml with runbook links under RUNBOOK_BASE
