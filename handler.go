@@ -269,9 +269,24 @@ type segment struct {
 // encode builds the body for families: the exposition in format, gzipped or
 // not.
 func (h *scrapeHandler) encode(families []*dto.MetricFamily, format expfmt.Format, gzipped bool) *answer {
-	// Look up each family's kept encoding, or note it is new.
+	a := &answer{}
+	plain, pieces := h.encodePlain(a, families, h.keptSegments(families, format), format)
+	if !gzipped {
+		a.bytes, a.buf = plain.Bytes(), plain
+		return a
+	}
+	defer putBuffer(plain)
+	out := h.gzipPieces(plain.Bytes(), pieces)
+	a.bytes, a.buf = out.Bytes(), out
+	return a
+}
+
+// keptSegments looks up each family's kept encoding in format, or notes it
+// is new (nil), and keeps only this scrape's families in the cache.
+func (h *scrapeHandler) keptSegments(families []*dto.MetricFamily, format expfmt.Format) []*segment {
 	segs := make([]*segment, len(families))
 	h.cache.mu.Lock()
+	defer h.cache.mu.Unlock()
 	previous := h.cache.entries
 	entries := make(map[*dto.MetricFamily]*familyBytes, len(families))
 	for i, f := range families {
@@ -291,16 +306,21 @@ func (h *scrapeHandler) encode(families []*dto.MetricFamily, format expfmt.Forma
 		entries[f] = fb
 	}
 	h.cache.entries = entries
-	h.cache.mu.Unlock()
+	return segs
+}
 
-	a := &answer{}
+// piece is a byte range of the plain exposition: a kept segment, or (seg
+// nil) a run of families encoded for this answer alone.
+type piece struct {
+	seg        *segment
+	start, end int
+}
+
+// encodePlain writes the exposition of families, a kept segment's bytes
+// where segs has one, and returns it with its pieces in order; encoding
+// errors go to a.
+func (h *scrapeHandler) encodePlain(a *answer, families []*dto.MetricFamily, segs []*segment, format expfmt.Format) (*bytes.Buffer, []piece) {
 	plain := getBuffer()
-	// pieces are plain's byte ranges in order: a kept segment each, or a
-	// run of families encoded for this answer alone.
-	type piece struct {
-		seg        *segment
-		start, end int
-	}
 	var pieces []piece
 	// One encoder for the answer: making one parses the format.
 	enc := expfmt.NewEncoder(plain, format)
@@ -340,12 +360,12 @@ func (h *scrapeHandler) encode(families []*dto.MetricFamily, format expfmt.Forma
 			pieces = append(pieces, piece{start: start, end: plain.Len()})
 		}
 	}
-	if !gzipped {
-		a.bytes, a.buf = plain.Bytes(), plain
-		return a
-	}
-	defer putBuffer(plain)
-	body := plain.Bytes()
+	return plain, pieces
+}
+
+// gzipPieces gzips body piece by piece: a kept segment's deflated bytes
+// (deflated once, then kept with it), the rest stored as is.
+func (h *scrapeHandler) gzipPieces(body []byte, pieces []piece) *bytes.Buffer {
 	out := getBuffer()
 	// The gzip header: deflate, no name, no time, unknown OS (RFC 1952).
 	out.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255})
@@ -370,8 +390,7 @@ func (h *scrapeHandler) encode(families []*dto.MetricFamily, format expfmt.Forma
 	// megabyte) is let go.
 	out.Write([]byte{1, 0, 0, 0xff, 0xff})
 	out.Write(le.LittleEndian.AppendUint32(le.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(body)), uint32(len(body))))
-	a.bytes, a.buf = out.Bytes(), out
-	return a
+	return out
 }
 
 // writeStored appends data as stored (uncompressed) deflate blocks. The

@@ -33,7 +33,9 @@ func fixtureFamilies(t *testing.T) []*dto.MetricFamily {
 			return collector.Requirements{Modules: []collector.Requirement{{Name: "nf_conntrack", Source: "flag"}, {Name: "xt_recent", Source: "flag"}}}
 		},
 	}, log.NewNopLogger(), collector.Names()...)
-	must(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	reg := prometheus.NewRegistry()
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "test_events_total", Help: "Events."})
 	c.Add(3)
@@ -44,7 +46,9 @@ func fixtureFamilies(t *testing.T) []*dto.MetricFamily {
 	hist.Observe(0.5)
 	reg.MustRegister(c, g, hist)
 	families, err := merged{reg, kc}.Gather()
-	must(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return families
 }
 
@@ -52,7 +56,7 @@ func fixtureFamilies(t *testing.T) []*dto.MetricFamily {
 // protobuf-first one (native histograms), each format alone, and none.
 var acceptHeaders = []string{
 	"",
-	prometheusAccept,
+	"application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
 	"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
 	"application/openmetrics-text;version=1.0.0",
 	"application/openmetrics-text;version=0.0.1",
@@ -83,11 +87,15 @@ func decoded(t *testing.T, resp *http.Response) []byte {
 	body := io.Reader(resp.Body)
 	if resp.Header.Get("Content-Encoding") == "gzip" {
 		zr, err := gzip.NewReader(resp.Body)
-		must(t, err)
+		if err != nil {
+			t.Fatal(err)
+		}
 		body = zr
 	}
 	data, err := io.ReadAll(body)
-	must(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return data
 }
 
@@ -168,7 +176,9 @@ func TestScrapesShareFreshReads(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		m := prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n))
 		var out dto.Metric
-		must(t, m.Write(&out))
+		if err := m.Write(&out); err != nil {
+			t.Fatal(err)
+		}
 		return []*dto.MetricFamily{{Name: new("test_reading"), Help: new("The reading's number."), Type: dto.MetricType_GAUGE.Enum(), Metric: []*dto.Metric{&out}}}, nil
 	})
 	h := metricsHandler(static, collector.NewFromCollectors(nil, nil, log.NewNopLogger()), 0, 0, log.NewNopLogger())
@@ -214,7 +224,9 @@ func TestStableFamilies(t *testing.T) {
 	gather := func() map[string]*dto.MetricFamily {
 		t.Helper()
 		families, err := s.Gather()
-		must(t, err)
+		if err != nil {
+			t.Fatal(err)
+		}
 		out := map[string]*dto.MetricFamily{}
 		for _, f := range families {
 			out[f.GetName()] = f

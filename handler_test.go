@@ -44,7 +44,9 @@ func TestScrapeTimeoutHeader(t *testing.T) {
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.5")
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
-	must(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	elapsed := time.Since(start)

@@ -1,7 +1,7 @@
 package collector
 
 import (
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,10 +50,6 @@ var (
 		"The running kernel's build option for the module (from /boot/config-<release> or /proc/config.gz): value label y (built in), m (module) or n (not built: the kernel cannot have it). Only for netfilter modules, whose symbol is known.", "module", "symbol", "value")
 	modulePresentForRelease = newDesc("module", "present_for_release",
 		"1 if another installed kernel release (a kernel the next boot may run) has the module, built in or in its tree; 0 if an upgrade lacks it.", "module", "release")
-	xtablesMatchRegistered = newDesc("xtables", "match_registered",
-		"1 if the kernel has registered a match a ruleset uses (/proc/net/*_tables_matches): the kernel half of `iptables -m NAME -h`. module is the module that provides it. Only while the family's x_tables files exist.", "family", "match", "module")
-	xtablesTargetRegistered = newDesc("xtables", "target_registered",
-		"1 if the kernel has registered a target a ruleset jumps to (/proc/net/*_tables_targets); module is the module that provides it.", "family", "target", "module")
 	moduleLoadOnBoot = newDesc("module", "load_on_boot",
 		"1 if the module is listed in modules-load.d, /etc/modules or modules_load= and so is loaded at every boot.", "module")
 	modprobeBadLines = newDesc("modprobe", "config_ignored_lines",
@@ -65,56 +61,54 @@ type modulesCollector struct {
 	logger       log.Logger
 }
 
-// required resolves the configured requirements and reports whether the
-// kernel has registered the iptables extensions the rulesets use.
-func (c *modulesCollector) required(host *kmod.View, s *kmod.Snapshot, out *Sink) (map[string][]string, []error) {
-	var errs []error
-	req := c.requirements()
-	required, rulesets, invalid := s.Required(kmod.RequirementSpec(req), host.IptablesBackend())
-	for _, b := range invalid {
-		level.Debug(c.logger).Log("msg", "ignoring boot entry that is not a module name", "path", b.Path, "line", b.Line)
-	}
-	reported := map[string]bool{}
-	failed := map[string]bool{}
-	for _, r := range rulesets {
-		if !r.Exists || r.Err != nil || r.Format != kmod.FormatIptables {
-			continue // the firewall collector reports unreadable rulesets
-		}
-		x, err := host.Xtables(r.Family)
-		if err != nil && !failed[r.Family] {
-			failed[r.Family] = true
-			errs = append(errs, err)
-		}
-		if !x.Available || x.Unreadable {
-			continue
-		}
-		for _, n := range r.Needs {
-			key := r.Family + "\x00" + n.Kind + "\x00" + n.Name
-			if reported[key] || (n.Kind != "match" && n.Kind != "target") {
-				continue
-			}
-			reported[key] = true
-			module := s.ExtensionModule(r.Family, n.Name)
-			if n.Kind == "match" {
-				out.Add(xtablesMatchRegistered, boolValue(x.Matches[n.Name]), r.Family, n.Name, module)
-			} else {
-				out.Add(xtablesTargetRegistered, boolValue(x.Targets[n.Name]), r.Family, n.Name, module)
-			}
-		}
-	}
-	return required, errs
+// Update is update through a module snapshot of its own, for a caller
+// other than the scheduler.
+func (c *modulesCollector) Update(host *kmod.View, out *Sink) error {
+	return updateAlone(c, host, out)
 }
 
-func (c *modulesCollector) Update(host *kmod.View, out *Sink) error {
-	s, err := host.Snapshot()
+func (c *modulesCollector) update(sc *scrape, out *Sink) error {
+	m := sc.modules.lock(sc.view, c.requirements)
+	defer sc.modules.unlock()
+	s := m.snap
 	if s == nil {
-		return err
+		return m.err
 	}
-	defer s.Done()
 	var errs []error
+	if m.err != nil {
+		errs = append(errs, m.err)
+	}
+	c.logSnapshot(s, m.invalid)
+	out.Add(modprobeBadLines, float64(len(s.BadLines)))
+	kconfig, _, haveConfig, err := sc.view.KernelConfig()
 	if err != nil {
 		errs = append(errs, err)
 	}
+	others := s.OtherReleases()
+	// Sized once: slices.Sorted(maps.Keys(...)) would grow it step by step,
+	// an allocation per doubling at every scrape.
+	names := make([]string, 0, len(m.required))
+	for name := range m.required {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		c.addModule(out, s, name, m.required[name], others)
+		if sym, ok := kmod.ConfigSymbol(name); ok && haveConfig {
+			out.Add(moduleKernelConfig, 1, name, sym, kconfig.Tristate(sym))
+		}
+	}
+	if err := s.LateErr(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return joinErrs(errs)
+	}
+	return nil
+}
+
+// logSnapshot logs at debug level what the snapshot passed over.
+func (c *modulesCollector) logSnapshot(s *kmod.Snapshot, invalid []kmod.BootEntry) {
 	if !s.ModuleSupport {
 		level.Debug(c.logger).Log("msg", "kernel has no loadable module support (no /proc/modules); only built-in modules can be present")
 	}
@@ -124,71 +118,53 @@ func (c *modulesCollector) Update(host *kmod.View, out *Sink) error {
 	for _, sk := range s.Skipped {
 		level.Debug(c.logger).Log("msg", "skipped configuration entry", "entry", sk)
 	}
-	out.Add(modprobeBadLines, float64(len(s.BadLines)))
+	for _, b := range invalid {
+		level.Debug(c.logger).Log("msg", "ignoring boot entry that is not a module name", "path", b.Path, "line", b.Line)
+	}
+}
 
-	req, rerrs := c.required(host, s, out)
-	errs = append(errs, rerrs...)
-	kconfig, _, haveConfig, err := host.KernelConfig()
-	if err != nil {
-		errs = append(errs, err)
+// addModule adds the series of one required module but its kernel_config,
+// which needs the kernel's configuration.
+func (c *modulesCollector) addModule(out *Sink, s *kmod.Snapshot, name string, sources, others []string) {
+	for _, src := range sources {
+		out.Add(moduleRequired, 1, name, src)
 	}
-	others := s.OtherReleases()
-	names := make([]string, 0, len(req))
-	for m := range req {
-		names = append(names, m)
+	st := s.Module(name)
+	// A bad module file is a verdict about that file, reported as its
+	// own series: the collector still read the host.
+	if st.FileErr != nil {
+		level.Warn(c.logger).Log("msg", "cannot read the module file's header", "module", name, "path", st.File, "err", st.FileErr)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		for _, src := range req[name] {
-			out.Add(moduleRequired, 1, name, src)
-		}
-		st := s.Module(name)
-		// A bad module file is a verdict about that file, reported as its
-		// own series: the collector still read the host.
-		if st.FileErr != nil {
-			level.Warn(c.logger).Log("msg", "cannot read the module file's header", "module", name, "path", st.File, "err", st.FileErr)
-		}
-		out.Add(moduleLoaded, boolValue(st.Loaded), name)
-		out.Add(moduleBuiltin, boolValue(st.Builtin), name)
-		out.Add(moduleBlacklisted, boolValue(st.Blacklisted), name)
-		out.Add(moduleDisabled, boolValue(st.Disabled), name)
-		for _, b := range uniqueBlocks(st.Blocks) {
-			out.Add(moduleBlacklistInfo, 1, name, b.Path, strconv.Itoa(b.Line), b.Directive)
-		}
-		out.Add(modulePresentOnDisk, boolValue(st.OnDisk), name)
-		if st.FileErr == nil || st.Builtin {
-			out.Add(moduleReleaseMatch, boolValue(st.ReleaseMatch), name)
-		} else {
-			out.Add(moduleFileError, 1, name, st.File, kmod.FileErrReason(st.FileErr))
-		}
-		if st.OnDisk {
-			out.Add(moduleFileInfo, 1, name, st.File, st.FileRelease)
-		}
-		out.Add(moduleDepsSatisfied, boolValue(st.DepsOK), name)
-		// A loaded module's dependencies are loaded (the kernel linked it
-		// against them), so they are reported only while it is not.
-		if !st.Loaded {
-			for _, d := range st.Deps {
-				out.Add(moduleDepLoaded, boolValue(d.Loaded), name, d.Name)
-				out.Add(moduleDepUsable, boolValue(d.Usable), name, d.Name)
-			}
-		}
-		out.Add(moduleDepmodStale, boolValue(st.DepStale), name)
-		if sym, ok := kmod.ConfigSymbol(name); ok && haveConfig {
-			out.Add(moduleKernelConfig, 1, name, sym, kconfig.Tristate(sym))
-		}
-		for _, rel := range others {
-			out.Add(modulePresentForRelease, boolValue(s.PresentInRelease(name, rel)), name, rel)
-		}
-		out.Add(moduleLoadOnBoot, boolValue(st.LoadOnBoot), name)
+	out.Add(moduleLoaded, boolValue(st.Loaded), name)
+	out.Add(moduleBuiltin, boolValue(st.Builtin), name)
+	out.Add(moduleBlacklisted, boolValue(st.Blacklisted), name)
+	out.Add(moduleDisabled, boolValue(st.Disabled), name)
+	for _, b := range uniqueBlocks(st.Blocks) {
+		out.Add(moduleBlacklistInfo, 1, name, b.Path, strconv.Itoa(b.Line), b.Directive)
 	}
-	if err := s.LateErr(); err != nil {
-		errs = append(errs, err)
+	out.Add(modulePresentOnDisk, boolValue(st.OnDisk), name)
+	if st.FileErr == nil || st.Builtin {
+		out.Add(moduleReleaseMatch, boolValue(st.ReleaseMatch), name)
+	} else {
+		out.Add(moduleFileError, 1, name, st.File, kmod.FileErrReason(st.FileErr))
 	}
-	if len(errs) > 0 {
-		return joinErrs(errs)
+	if st.OnDisk {
+		out.Add(moduleFileInfo, 1, name, st.File, st.FileRelease)
 	}
-	return nil
+	out.Add(moduleDepsSatisfied, boolValue(st.DepsOK), name)
+	// A loaded module's dependencies are loaded (the kernel linked it
+	// against them), so they are reported only while it is not.
+	if !st.Loaded {
+		for _, d := range st.Deps {
+			out.Add(moduleDepLoaded, boolValue(d.Loaded), name, d.Name)
+			out.Add(moduleDepUsable, boolValue(d.Usable), name, d.Name)
+		}
+	}
+	out.Add(moduleDepmodStale, boolValue(st.DepStale), name)
+	for _, rel := range others {
+		out.Add(modulePresentForRelease, boolValue(s.PresentInRelease(name, rel)), name, rel)
+	}
+	out.Add(moduleLoadOnBoot, boolValue(st.LoadOnBoot), name)
 }
 
 // uniqueBlocks drops repeats: the same cmdline entry may block by both kmod's

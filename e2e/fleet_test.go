@@ -1,30 +1,15 @@
-package main
+package e2e
 
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/kmod-exporter/kmod_exporter/fixtures"
-	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 )
-
-// TestRecordingRules: the fleet's recording rules are valid and their
-// promtool unit tests (hosts per cause per cluster) pass.
-func TestRecordingRules(t *testing.T) {
-	promtool := testenv.Tool(t, "promtool")
-	for _, args := range [][]string{{"check", "rules", "kmod_exporter.recording.yml"}, {"test", "rules", "kmod_exporter.recording.tests.yml"}} {
-		cmd := exec.Command(promtool, args...)
-		cmd.Dir = "alerts"
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-}
 
 // sizing is what the fixture scenarios measure: series a host exports
 // besides its modules, and series per required module.

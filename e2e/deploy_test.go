@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -350,6 +350,7 @@ func TestTextfileOnDebianDirectory(t *testing.T) {
 func TestSocketActivation(t *testing.T) {
 	activate := testenv.Tool(t, "systemd-socket-activate")
 	sock := unitFile(t, "kmod_exporter.socket")
+	defaultPort := defaultPort(t)
 	if !slices.Equal(sock["ListenStream"], []string{defaultPort}) || !slices.Equal(sock["Accept"], []string{"no"}) {
 		t.Errorf("kmod_exporter.socket: ListenStream=%q Accept=%q, want %s and no", sock["ListenStream"], sock["Accept"], defaultPort)
 	}
@@ -371,6 +372,21 @@ func TestSocketActivation(t *testing.T) {
 	if _, err := http.Get("http://" + unused + "/metrics"); err == nil {
 		t.Error("with a systemd socket, --web.listen-address is listened on too")
 	}
+}
+
+// defaultListen is how --help shows the default of --web.listen-address.
+var defaultListen = regexp.MustCompile(`--web\.listen-address=:(\d+)`)
+
+// defaultPort is the port the exporter listens on by default, as its
+// --help says.
+func defaultPort(t *testing.T) string {
+	t.Helper()
+	stdout, stderr, _ := runOutputs(t, binary, "--help")
+	m := defaultListen.FindStringSubmatch(stdout + stderr)
+	if m == nil {
+		t.Fatalf("--help shows no default --web.listen-address:\n%s%s", stdout, stderr)
+	}
+	return m[1]
 }
 
 // unmountUnder lazily unmounts everything mounted below dir, deepest first.

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -41,6 +41,22 @@ func golden(t *testing.T, path, got string) {
 	}
 }
 
+// checkJSON is what TestCheckCommand reads of `check --output=json`, as a
+// script reading the documented output would.
+type checkJSON struct {
+	Healthy    bool         `json:"healthy"`
+	HostCauses []checkCause `json:"host_causes"`
+	Modules    []struct {
+		Causes []checkCause `json:"causes"`
+	} `json:"modules"`
+}
+
+type checkCause struct {
+	Alert    string            `json:"alert"`
+	Severity string            `json:"severity"`
+	Labels   map[string]string `json:"labels"`
+}
+
 // TestCheckCommand runs `kmod_exporter check` on every scenario: golden
 // table and JSON, the exit status, and the same causes the alert chain pages
 // for (TestAlertChain's expectedAlerts).
@@ -53,11 +69,11 @@ func TestCheckCommand(t *testing.T) {
 			js, jcode := runBinary(t, append(args, "--output=json")...)
 			golden(t, filepath.Join("fixtures", name, "check.json"), js)
 
-			var out checkOut
+			var out checkJSON
 			must(t, json.Unmarshal([]byte(js), &out))
 			critical := false
 			var causes []string
-			add := func(c causeOut) {
+			add := func(c checkCause) {
 				critical = critical || c.Severity == "critical"
 				id := c.Alert
 				for _, l := range identifying {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -25,7 +25,14 @@ var update = flag_update()
 
 var binary string
 
+// TestMain builds the exporter from the repository root and runs the
+// tests there: they name the fixtures, alerts, deploy files and docs by
+// their paths from it.
 func TestMain(m *testing.M) {
+	if err := os.Chdir(".."); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	dir, err := os.MkdirTemp("", "kmod_exporter_test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
