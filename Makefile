@@ -69,7 +69,7 @@ vmtest:
 ## growth: without the race detector, 10,000 in-process scrapes (goroutines and
 ## heap must not grow) and 20,000 HTTP scrapes from 20 clients (no errors)
 growth:
-	$(GO) test -count=1 -run '^(TestNoGrowth|TestLoad)$$' ./collector .
+	$(GO) test -count=1 -run '^(TestNoGrowth|TestLoad)$$' ./collector ./e2e
 
 ## oracle: compare the model with kmod's own tools on the real trees
 oracle:
@@ -95,12 +95,12 @@ fuzz-short:
 bench:
 	@mkdir -p .build; : > .build/bench.txt
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 400x -count 6 ./collector | tee -a .build/bench.txt
-	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkTreeIndex$$' -count 3 ./kmod | tee -a .build/bench.txt
-	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkProcess$$' -benchtime 1000x -count 3 . | tee -a .build/bench.txt
-	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkProcessWrk$$' -benchtime 1x . | tee -a .build/bench.txt
-	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkHTTPFloor$$' -benchtime 2000x -count 3 . | tee -a .build/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkTreeIndex$$' -count 3 ./kmod/internal/hostfs | tee -a .build/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkProcess$$' -benchtime 1000x -count 3 ./e2e | tee -a .build/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkProcessWrk$$' -benchtime 1x ./e2e | tee -a .build/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkHTTPFloor$$' -benchtime 2000x -count 3 ./e2e | tee -a .build/bench.txt
 	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkHandler$$' -benchtime 2000x -count 3 . | tee -a .build/bench.txt
-	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkShellDiagnosis$$' -benchtime 10x -count 3 . | tee -a .build/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkShellDiagnosis$$' -benchtime 10x -count 3 ./e2e | tee -a .build/bench.txt
 	@echo; echo "ratios (docs/benchmarks.md):"; awk -f docs/bench/ratios.awk .build/bench.txt
 
 ## fuzz: every fuzz target for FUZZ_LONG each (10 minutes by default); results
@@ -120,7 +120,7 @@ fixtures:
 
 ## update-golden: rewrite fixtures/<scenario>/metrics.prom (review the diff!)
 update-golden:
-	$(GO) test . -run TestScenarios -count=1 -update
+	$(GO) test ./e2e -run '^(TestScenarios|TestCheckCommand)$$' -count=1 -update
 
 ## run-fixture: serve the metrics of one scenario (SCENARIO=blacklisted)
 run-fixture:

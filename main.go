@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/kmod-exporter/kmod_exporter/check"
 	"github.com/kmod-exporter/kmod_exporter/collector"
 	"github.com/kmod-exporter/kmod_exporter/config"
 	"github.com/kmod-exporter/kmod_exporter/kmod"
@@ -59,7 +60,9 @@ func run(args []string) int {
 	}
 	host := kmod.NewHost(kmod.Paths{Proc: o.procPath, Sys: o.sysPath, Root: o.rootPath})
 	if o.checkCommand {
-		return runCheck(os.Stdout, host, reqs, o)
+		view := host.View()
+		defer view.Release()
+		return check.Run(os.Stdout, view, reqs, check.Options{Format: o.checkFormat, Color: o.checkColor})
 	}
 	return runExporter(o, host, reqs, logger, slogger)
 }

@@ -163,15 +163,17 @@ func BenchmarkModel(b *testing.B) {
 			}
 			spec := kmod.RequirementSpec{Modules: reqs, Rulesets: kmod.DefaultRulesets}
 			run := func() {
-				s, err := host.Snapshot()
+				v := host.View()
+				s, err := v.Snapshot()
 				if err != nil {
 					b.Fatal(err)
 				}
-				required, _, _ := s.Required(spec, host.IptablesBackend())
+				required, _, _ := s.Required(spec, v.IptablesBackend())
 				for m := range required {
 					s.Module(m)
 				}
 				s.Done()
+				v.Release()
 			}
 			run()
 			b.ReportAllocs()
