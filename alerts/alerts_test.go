@@ -67,9 +67,28 @@ func run(t *testing.T, name string, args ...string) {
 	}
 }
 
-// TestGenerated keeps the rules files equal to what causes/ generates.
+// exampleAlertmanager is the Alertmanager configuration users start from;
+// its inhibit rules are generated, the routes above them are written.
+const exampleAlertmanager = "../examples/alertmanager.yml"
+
+// withGeneratedInhibitRules is the example Alertmanager configuration with
+// its inhibit rules as causes/ generates them.
+func withGeneratedInhibitRules(t *testing.T) []byte {
+	data, err := os.ReadFile(exampleAlertmanager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written, _, ok := bytes.Cut(data, []byte("# Generated from causes/"))
+	if !ok {
+		t.Fatalf("%s: no generated inhibit rules section", exampleAlertmanager)
+	}
+	return append(written, causes.InhibitRulesYAML()...)
+}
+
+// TestGenerated keeps the rules files and the example inhibit rules equal
+// to what causes/ generates.
 func TestGenerated(t *testing.T) {
-	for file, want := range map[string][]byte{rulesFile: causes.RulesYAML(), recordingFile: causes.RecordingYAML()} {
+	for file, want := range map[string][]byte{rulesFile: causes.RulesYAML(), recordingFile: causes.RecordingYAML(), exampleAlertmanager: withGeneratedInhibitRules(t)} {
 		if *update {
 			if err := os.WriteFile(file, want, 0o644); err != nil {
 				t.Fatal(err)

@@ -1,6 +1,7 @@
 package causes
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,5 +139,21 @@ func TestMixinEdits(t *testing.T) {
 	}
 	if edits != 8 {
 		t.Errorf("%d edits, want 8", edits)
+	}
+}
+
+// Every inhibit rule names causes that exist, and no cause mutes itself.
+func TestInhibitionsNameCauses(t *testing.T) {
+	for _, r := range Inhibitions() {
+		for _, n := range append(append([]string{}, r.Sources...), r.Targets...) {
+			if _, ok := Lookup(n); !ok {
+				t.Errorf("inhibit rule names %s, which is no cause", n)
+			}
+		}
+		for _, s := range r.Sources {
+			if slices.Contains(r.Targets, s) {
+				t.Errorf("%s would inhibit itself", s)
+			}
+		}
 	}
 }
