@@ -27,7 +27,7 @@ func TestAliasIndexHeldWhileUsed(t *testing.T) {
 	}
 	scrape := func(name string) ([]string, error) {
 		t.Helper()
-		s, err := h.Snapshot()
+		s, err := readSnapshot(t, h)
 		if s == nil {
 			t.Fatal(err)
 		}

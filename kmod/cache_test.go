@@ -14,7 +14,7 @@ import (
 func TestCachesFollowFileChanges(t *testing.T) {
 	d := copyTree(t, "healthy")
 	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: filepath.Join(d, "root")})
-	s, err := h.Snapshot()
+	s, err := readSnapshot(t, h)
 	must(t, err)
 	if got := s.Resolve("ipt_recent"); !reflect.DeepEqual(got, []string{"xt_recent"}) {
 		t.Fatalf("before: %v", got)
@@ -34,7 +34,7 @@ func TestCachesFollowFileChanges(t *testing.T) {
 	future := time.Now().Add(time.Hour)
 	must(t, os.Chtimes(target, future, future))
 
-	s, err = h.Snapshot()
+	s, err = readSnapshot(t, h)
 	must(t, err)
 	if got := s.Resolve("ipt_recent"); !reflect.DeepEqual(got, []string{"other_recent"}) {
 		t.Errorf("modules.alias change not seen: %v", got)
@@ -89,7 +89,7 @@ func TestConfigFileCacheFollowsChanges(t *testing.T) {
 	must(t, os.MkdirAll(filepath.Dir(load), 0o755))
 	state := func() (blacklisted, boot bool) {
 		t.Helper()
-		s, err := h.Snapshot()
+		s, err := readSnapshot(t, h)
 		must(t, err)
 		defer s.Done()
 		return s.Module("xt_recent").Blacklisted, s.Module("nft_log").LoadOnBoot

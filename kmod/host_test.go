@@ -25,7 +25,7 @@ func hostAt(d string) *Host {
 
 func snapshot(t *testing.T, scenario string) *Snapshot {
 	t.Helper()
-	s, err := fixtureHost(scenario).Snapshot()
+	s, err := readSnapshot(t, fixtureHost(scenario))
 	if err != nil {
 		t.Fatalf("%s: %v", scenario, err)
 	}
@@ -136,7 +136,7 @@ func TestConfigPriorityAndMasking(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(root, "usr/lib/modules-load.d/extra.conf"), "nfnetlink\n")
 	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: root})
-	s, err := h.Snapshot()
+	s, err := readSnapshot(t, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestUnreadableAndHostileFiles(t *testing.T) {
 	must(t, f.Truncate(maxConfigFile+1))
 	f.Close()
 	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: root})
-	s, err := h.Snapshot()
+	s, err := readSnapshot(t, h)
 	if err == nil || !strings.Contains(err.Error(), "huge.conf") || !errors.Is(err, hostfs.ErrTooLarge) {
 		t.Errorf("oversized file: %v", err)
 	}
@@ -221,9 +221,9 @@ func TestManualResolutionAgrees(t *testing.T) {
 	for _, scenario := range []string{"healthy", "release-mismatch", "missing-file"} {
 		withKernel, byHand := fixtureHost(scenario), fixtureHost(scenario)
 		byHand.root = byHand.root.ByHand()
-		a, err := withKernel.Snapshot()
+		a, err := readSnapshot(t, withKernel)
 		must(t, err)
-		b, err := byHand.Snapshot()
+		b, err := readSnapshot(t, byHand)
 		must(t, err)
 		for _, m := range []string{"nf_conntrack", "xt_recent", "xt_set", "xt_conntrack"} {
 			if x, y := a.Module(m), b.Module(m); !reflect.DeepEqual(x.File, y.File) || x.OnDisk != y.OnDisk || x.FileRelease != y.FileRelease || x.DepsOK != y.DepsOK {

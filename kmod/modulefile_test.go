@@ -16,7 +16,7 @@ func TestStaleModulesDep(t *testing.T) {
 	must(t, err)
 	writeFile(t, filepath.Join(dir, "updates/dkms/xt_new.ko.zst"), string(data))
 	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: filepath.Join(d, "root")})
-	s, err := h.Snapshot()
+	s, err := readSnapshot(t, h)
 	must(t, err)
 	if st := s.Module("xt_new"); !st.OnDisk || !st.DepStale || st.File != "/lib/modules/6.1.0-18-amd64/updates/dkms/xt_new.ko.zst" {
 		t.Errorf("unindexed module: %+v", st)
@@ -26,7 +26,7 @@ func TestStaleModulesDep(t *testing.T) {
 	}
 	future := time.Now().Add(2 * time.Hour)
 	must(t, os.Chtimes(filepath.Join(dir, "kernel/net/netfilter/xt_set.ko.gz"), future, future))
-	s, err = h.Snapshot()
+	s, err = readSnapshot(t, h)
 	must(t, err)
 	if st := s.Module("xt_set"); !st.DepStale {
 		t.Errorf("module newer than modules.dep not reported stale: %+v", st)
@@ -39,7 +39,7 @@ func TestFileFoundWithoutModulesDep(t *testing.T) {
 	d := copyTree(t, "healthy")
 	must(t, os.Remove(filepath.Join(d, "root/lib/modules/6.1.0-18-amd64/modules.dep")))
 	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: filepath.Join(d, "root")})
-	s, err := h.Snapshot()
+	s, err := readSnapshot(t, h)
 	must(t, err)
 	if s.ModulesDepPresent {
 		t.Error("modules.dep reported present")

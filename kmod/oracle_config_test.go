@@ -118,7 +118,7 @@ func TestOracleModprobeConfig(t *testing.T) {
 			writeFile(t, filepath.Join(proc, "sys/kernel/osrelease"), "none\n")
 			writeFile(t, filepath.Join(proc, "cmdline"), tc.cmdline+"\n")
 			h := NewHost(Paths{Proc: proc, Sys: t.TempDir(), Root: root})
-			s, err := h.Snapshot()
+			s, err := readSnapshot(t, h)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +183,7 @@ func TestOracleInstallOverride(t *testing.T) {
 		}
 		writeFile(t, conf, "install x_tables /bin/true\ninstall libcrc32c /bin/true\ninstall nf-conntrack /bin/false\n")
 		t.Cleanup(func() { os.RemoveAll(filepath.Join(root, "etc")) })
-		s, err := oracleHost(t, root, release).Snapshot()
+		s, err := readSnapshot(t, oracleHost(t, root, release))
 		must(t, err)
 		cfg := configArgs(t, root)
 		checked := 0
@@ -222,7 +222,7 @@ func TestKernelWinsOverKmod(t *testing.T) {
 	proc := t.TempDir()
 	writeFile(t, filepath.Join(proc, "sys/kernel/osrelease"), "none\n")
 	writeFile(t, filepath.Join(proc, "cmdline"), "quiet module_blacklist=nf_conntrack,xt-recent\n")
-	s, err := NewHost(Paths{Proc: proc, Sys: t.TempDir(), Root: root}).Snapshot()
+	s, err := readSnapshot(t, NewHost(Paths{Proc: proc, Sys: t.TempDir(), Root: root}))
 	must(t, err)
 	if got := renderConfig(s); got != "" {
 		t.Errorf("kmod's view must not include module_blacklist=: %q", got)

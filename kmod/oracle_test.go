@@ -240,7 +240,7 @@ func TestOracleKernelConfigTable(t *testing.T) {
 	trees, _ := testenv.KernelTrees(t)
 	checked := 0
 	for release, tree := range trees {
-		s, err := oracleHost(t, tree, release).Snapshot()
+		s, err := readSnapshot(t, oracleHost(t, tree, release))
 		if err != nil {
 			t.Fatal(err)
 		}

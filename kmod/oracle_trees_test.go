@@ -52,7 +52,7 @@ func TestOracleKernelTrees(t *testing.T) {
 // compareTree compares every module of one tree and returns how many.
 func compareTree(t *testing.T, label, modinfo, modprobe, root, release string) int {
 	h := oracleHost(t, root, release)
-	s, err := h.Snapshot()
+	s, err := readSnapshot(t, h)
 	if err != nil {
 		t.Fatal(err)
 	}

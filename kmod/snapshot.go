@@ -17,7 +17,6 @@ type Snapshot struct {
 
 	host           *Host
 	view           *View
-	ownsView       bool
 	dep            *ModulesDep
 	builtin        map[string]bool
 	aliases        *heldAliases
@@ -188,7 +187,4 @@ func (s *Snapshot) Done() {
 	s.host.modinfoCache.Retain(s.readModules)
 	s.host.trees.Retain(s.walked)
 	s.aliases.done()
-	if s.ownsView {
-		s.view.Release()
-	}
 }

@@ -21,7 +21,7 @@ func TestRequiredKeepsSpecOrder(t *testing.T) {
 		{"/etc/nftables.conf", "/etc/iptables/rules.v4"},
 		{"/etc/iptables/rules.v4", "/etc/nftables.conf"},
 	} {
-		s, err := h.Snapshot()
+		s, err := readSnapshot(t, h)
 		must(t, err)
 		required, rulesets, _ := s.Required(RequirementSpec{Rulesets: paths}, "nf_tables")
 		s.Done()

@@ -30,13 +30,13 @@ func TestModuleIndex(t *testing.T) {
 func TestTreeWalkDropped(t *testing.T) {
 	root := copyTree(t, "healthy")
 	h := hostAt(root)
-	s, _ := h.Snapshot()
+	s, _ := readSnapshot(t, h)
 	s.treeIndex()
 	s.Done()
 	if n := h.trees.Len(); n != 1 {
 		t.Fatalf("%d walks kept after a snapshot that walked, want 1", n)
 	}
-	s, _ = h.Snapshot()
+	s, _ = readSnapshot(t, h)
 	s.Done()
 	if n := h.trees.Len(); n != 0 {
 		t.Errorf("%d walks kept after a snapshot that did not walk, want 0", n)

@@ -26,7 +26,7 @@ func TestBadModuleFileVerdictCached(t *testing.T) {
 	scrape := func() (ModuleStatus, ModuleStatus, int64) {
 		t.Helper()
 		before := decompressions.Load()
-		s, _ := h.Snapshot()
+		s, _ := readSnapshot(t, h)
 		if s == nil {
 			t.Fatal("no snapshot")
 		}

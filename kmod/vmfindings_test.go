@@ -26,7 +26,7 @@ func TestNftablesConfOnlyWhenEnabled(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		s, err := h.Snapshot()
+		s, err := readSnapshot(t, h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestDependencyGoneFromModulesDep(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(proc, "modules"), mods, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewHost(Paths{Proc: proc, Sys: filepath.Join(fixture, "sys"), Root: root}).Snapshot()
+	s, err := readSnapshot(t, NewHost(Paths{Proc: proc, Sys: filepath.Join(fixture, "sys"), Root: root}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestRulesetModulesAsTheKernelLoads(t *testing.T) {
 			release = r
 		}
 	}
-	s, err := oracleHost(t, trees[release], release).Snapshot()
+	s, err := readSnapshot(t, oracleHost(t, trees[release], release))
 	if err != nil {
 		t.Fatal(err)
 	}
