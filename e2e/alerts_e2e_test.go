@@ -179,7 +179,7 @@ func TestAlertChain(t *testing.T) {
 	// nothing else may arrive (and inhibitions settle).
 	matches := func(got map[string][]string) bool {
 		for name, want := range expectedAlerts {
-			if !slices.Equal(got[name], sorted(want)) {
+			if !slices.Equal(got[name], testenv.Sorted(want)) {
 				return false
 			}
 		}
@@ -201,8 +201,8 @@ func TestAlertChain(t *testing.T) {
 		if !ok {
 			t.Errorf("%s: no expected alerts listed", name)
 		}
-		if !slices.Equal(got[name], sorted(want)) {
-			t.Errorf("%s:\n got %q\nwant %q", name, got[name], sorted(want))
+		if !slices.Equal(got[name], testenv.Sorted(want)) {
+			t.Errorf("%s:\n got %q\nwant %q", name, got[name], testenv.Sorted(want))
 		}
 	}
 	for _, a := range all {
@@ -216,15 +216,6 @@ func TestAlertChain(t *testing.T) {
 	if t.Failed() {
 		t.Logf("all firing alerts: %+v", all)
 	}
-}
-
-func sorted(s []string) []string {
-	s = slices.Clone(s)
-	sort.Strings(s)
-	if len(s) == 0 {
-		return nil
-	}
-	return s
 }
 
 func must(t *testing.T, err error) {

@@ -91,7 +91,7 @@ func TestCheckCommand(t *testing.T) {
 					add(c)
 				}
 			}
-			if got, want := sorted(causes), sorted(expectedAlerts[name]); !slices.Equal(got, want) {
+			if got, want := testenv.Sorted(causes), testenv.Sorted(expectedAlerts[name]); !slices.Equal(got, want) {
 				t.Errorf("check reports %q, the alerts page for %q", got, want)
 			}
 			wantCode := 0

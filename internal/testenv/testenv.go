@@ -125,3 +125,14 @@ func WriteFile(t testing.TB, p, content string) {
 		t.Fatal(err)
 	}
 }
+
+// Sorted is a sorted copy of s, nil when s is empty, so that lists built
+// in different orders (or not at all) compare equal.
+func Sorted(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}

@@ -8,10 +8,11 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 )
 
 // causeBoots are, for each kernel K with the other kernel O installed
@@ -138,8 +139,8 @@ func checkCauses(t *testing.T, ks []Kernel, results map[string]*Result) {
 				}
 				want = append(want, subst.Replace(c))
 			}
-			if got := s.verdict.causeIDs(); !slices.Equal(got, sorted(want)) {
-				t.Errorf("%s: check's causes\n got %q\nwant %q", name, got, sorted(want))
+			if got := s.verdict.causeIDs(); !slices.Equal(got, testenv.Sorted(want)) {
+				t.Errorf("%s: check's causes\n got %q\nwant %q", name, got, testenv.Sorted(want))
 			}
 			if s.exit != e.exit {
 				t.Errorf("%s: check exit %s, want %s (stderr %s)", name, s.exit, e.exit, s.file("check.err"))
@@ -301,13 +302,4 @@ func keep(results map[string]*Result) {
 		}
 		os.WriteFile(filepath.Join(dir, name, "console.log"), []byte(r.Console), 0o644)
 	}
-}
-
-func sorted(s []string) []string {
-	s = slices.Clone(s)
-	sort.Strings(s)
-	if len(s) == 0 {
-		return nil
-	}
-	return s
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kmod-exporter/kmod_exporter/check"
 	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 )
 
@@ -159,41 +160,15 @@ func boots(t *testing.T, specs []Spec) map[string]*Result {
 }
 
 // verdict is `kmod_exporter check --output=json`.
-type verdict struct {
-	Release    string   `json:"release"`
-	Healthy    bool     `json:"healthy"`
-	HostCauses []cause  `json:"host_causes"`
-	Modules    []module `json:"modules"`
-}
+type verdict struct{ check.Report }
 
-type module struct {
-	Module        string   `json:"module"`
-	RequiredBy    []string `json:"required_by"`
-	Loaded        bool     `json:"loaded"`
-	Builtin       bool     `json:"builtin"`
-	Blacklisted   bool     `json:"blacklisted"`
-	Disabled      bool     `json:"disabled"`
-	OnDisk        bool     `json:"present_on_disk"`
-	ReleaseMatch  bool     `json:"release_match"`
-	DepsSatisfied bool     `json:"dependencies_satisfied"`
-	LoadOnBoot    bool     `json:"load_on_boot"`
-	Status        string   `json:"status"`
-	Causes        []cause  `json:"causes"`
-}
-
-type cause struct {
-	Alert    string            `json:"alert"`
-	Severity string            `json:"severity"`
-	Labels   map[string]string `json:"labels"`
-}
-
-func (v verdict) module(name string) (module, bool) {
+func (v verdict) module(name string) (check.ModuleReport, bool) {
 	for _, m := range v.Modules {
 		if m.Module == name {
 			return m, true
 		}
 	}
-	return module{}, false
+	return check.ModuleReport{}, false
 }
 
 // causeIDs are the verdict's causes as "Alert key=value ..." over the
@@ -212,7 +187,7 @@ func (v verdict) causeIDs() []string {
 			out = append(out, id(c.Alert, l))
 		}
 	}
-	return sorted(out)
+	return testenv.Sorted(out)
 }
 
 var identifying = []string{"module", "dependency", "path", "line", "release"}

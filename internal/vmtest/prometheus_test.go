@@ -115,7 +115,7 @@ func firingAlerts(t *testing.T, targets map[string]string) map[string][]string {
 		}
 	}
 	for k := range out {
-		out[k] = sorted(out[k])
+		out[k] = testenv.Sorted(out[k])
 	}
 	return out
 }

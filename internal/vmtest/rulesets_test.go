@@ -90,7 +90,7 @@ func checkRulesets(t *testing.T, ks []Kernel, results map[string]*Result) {
 					explain(m, "required, not loaded")
 				}
 			}
-			fmt.Fprintf(&table, "| %s | %s | %s | %s | %s |\n", name, k.Release, strings.Join(loaded, " "), strings.Join(sorted(required), " "), strings.Join(diffs, "<br>"))
+			fmt.Fprintf(&table, "| %s | %s | %s | %s | %s |\n", name, k.Release, strings.Join(loaded, " "), strings.Join(testenv.Sorted(required), " "), strings.Join(diffs, "<br>"))
 		}
 	}
 	t.Logf("\n%s", table.String())
