@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/kmod-exporter/kmod_exporter/causes"
@@ -56,6 +57,16 @@ type Report struct {
 	Healthy           bool           `json:"healthy"`
 	HostCauses        []CauseReport  `json:"host_causes"`
 	Modules           []ModuleReport `json:"modules"`
+	// Unreadable are requirement files (rulesets) that exist but could not
+	// be read: the modules they need are unknown, so the host is not
+	// called healthy and check exits 2.
+	Unreadable []UnreadableFile `json:"unreadable,omitempty"`
+}
+
+// UnreadableFile is a requirement file check could not read, and why.
+type UnreadableFile struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
 }
 
 // Run reads the host through view once and prints the diagnosis of the
@@ -76,11 +87,15 @@ func Run(w io.Writer, view *kmod.View, reqs kmod.RequirementSpec, opts Options) 
 	facts.Memory, _ = view.Memory()
 	facts.Conntrack, _ = view.Conntrack()
 	facts.Iptables, _, _ = view.IptablesVersion()
-	required, _, _ := s.Required(reqs, view.IptablesBackend())
+	required, rulesets, _ := s.Required(reqs, view.IptablesBackend())
 	out, err := report(s, causes.Diagnose(s, required, facts))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "check:", err)
 		return 2
+	}
+	out.Unreadable = unreadable(rulesets)
+	for _, u := range out.Unreadable {
+		fmt.Fprintf(os.Stderr, "check: cannot read %s: %s\n", u.Path, u.Error)
 	}
 	if opts.Format == "json" {
 		enc := json.NewEncoder(w)
@@ -91,10 +106,30 @@ func Run(w io.Writer, view *kmod.View, reqs kmod.RequirementSpec, opts Options) 
 	} else {
 		printTable(w, out, useColor(opts.Color))
 	}
-	if !out.Healthy {
+	switch {
+	case len(out.Unreadable) > 0:
+		return 2
+	case !out.Healthy:
 		return 1
 	}
 	return 0
+}
+
+// unreadable lists the rulesets that exist but could not be read, saying
+// which permission is missing when that is why.
+func unreadable(rulesets []kmod.RulesetRead) []UnreadableFile {
+	var out []UnreadableFile
+	for _, r := range rulesets {
+		if r.Err == nil {
+			continue
+		}
+		why := r.Err.Error()
+		if errors.Is(r.Err, fs.ErrPermission) {
+			why = fmt.Sprintf("permission denied: uid %d has no read permission on it (netfilter-persistent writes it mode 0640 root:root); run check as root, or give this user read access", os.Getuid())
+		}
+		out = append(out, UnreadableFile{Path: r.Path, Error: why})
+	}
+	return out
 }
 
 // report is the diagnosis with each cause's texts, as printed.

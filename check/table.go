@@ -69,9 +69,15 @@ func printTable(w io.Writer, out Report, color bool) {
 			printCause(m.Module, c)
 		}
 	}
-	if out.Healthy {
+	for _, u := range out.Unreadable {
+		fmt.Fprintf(w, "\n%s: %s\n  %s\n", u.Path, paint("31", "UNREADABLE"), u.Error)
+	}
+	switch {
+	case len(out.Unreadable) > 0:
+		fmt.Fprintln(w, "\nINCOMPLETE: a file that says which modules are required could not be read; see above.")
+	case out.Healthy:
 		fmt.Fprintln(w, "\nhealthy: every required module is loaded or can be.")
-	} else {
+	default:
 		fmt.Fprintln(w, "\nUNHEALTHY: see the causes above.")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	le "encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -344,5 +345,42 @@ func TestConfigNotYAML(t *testing.T) {
 		if _, code := runBinary(t, "--config.file="+p, "--config.check"); code != 1 {
 			t.Errorf("%.20q: exit %d, want 1", data, code)
 		}
+	}
+}
+
+// TestCheckUnreadableRuleset: netfilter-persistent writes rules.v4 mode
+// 0640 root:root. check run by another user cannot know the modules its
+// rules need: it names the file and the missing permission and exits 2,
+// never "healthy".
+func TestCheckUnreadableRuleset(t *testing.T) {
+	testenv.Root(t)
+	host := hostTree(t, "healthy")
+	rules := filepath.Join(host, "etc/iptables/rules.v4")
+	must(t, os.Chmod(rules, 0o640))
+	bin := filepath.Join(filepath.Dir(host), "kmod_exporter")
+	data, err := os.ReadFile(binary)
+	must(t, err)
+	must(t, os.WriteFile(bin, data, 0o755))
+	for _, format := range []string{"table", "json"} {
+		cmd := exec.Command(bin, "--path.procfs="+filepath.Join(host, "proc"), "--path.sysfs="+filepath.Join(host, "sys"),
+			"--path.rootfs="+host, "check", "--output="+format, "--color=never")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+			t.Errorf("%s: %v, want exit status 2\n%s%s", format, err, stdout.String(), stderr.String())
+		}
+		if want := "cannot read /etc/iptables/rules.v4: permission denied: uid 65534 has no read permission on it"; !strings.Contains(stderr.String(), want) {
+			t.Errorf("%s: stderr does not say %q:\n%s", format, want, stderr.String())
+		}
+		if strings.Contains(stdout.String(), "healthy: every") || strings.Contains(stdout.String(), `"healthy": true`) && !strings.Contains(stdout.String(), `"unreadable"`) {
+			t.Errorf("%s: called healthy:\n%s", format, stdout.String())
+		}
+	}
+	// Root reads it: the same host is healthy.
+	if out, code := runBinary(t, "--path.procfs="+filepath.Join(host, "proc"), "--path.sysfs="+filepath.Join(host, "sys"), "--path.rootfs="+host, "check"); code != 0 {
+		t.Errorf("as root: exit %d\n%s", code, out)
 	}
 }

@@ -37,6 +37,7 @@ type Host struct {
 	modinfoCache      hostfs.Cache[ModInfo]
 	kconfigCache      hostfs.Cache[KernelConfig]
 	dpkgCache         hostfs.Cache[string]
+	protocolsCache    hostfs.Cache[map[int]string]
 	rulesetCache      hostfs.Cache[Ruleset]
 	confCache         hostfs.Cache[confParse]
 	trees             hostfs.TreeCache

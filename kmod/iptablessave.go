@@ -161,15 +161,15 @@ func (p *iptablesParser) rule(args []string, num int) {
 			if !ok {
 				return
 			}
-			proto = strings.ToLower(v)
+			proto = v
 		default:
 			if implicitProtoOptions[a] {
 				implicit = true
 			}
 		}
 	}
-	if implicit && proto != "" && !explicit[proto] {
-		p.add(Need{"match", proto})
+	if m := protocolMatch(proto); implicit && m != "" && !explicit[m] {
+		p.add(Need{"match", m})
 	}
 }
 

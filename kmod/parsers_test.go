@@ -17,6 +17,7 @@ func FuzzParsers(f *testing.F) {
 		ParseBuiltinModinfo(data)
 		ParseModulesLoad(data, "f")
 		ParseEtcModules(data, "f")
+		ParseProtocols(data)
 		parseModInfoData(data)
 	})
 }

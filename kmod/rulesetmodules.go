@@ -44,6 +44,13 @@ func (s *Snapshot) RulesetModules(r Ruleset, backend string) []string {
 			}
 		case "match", "target":
 			name := n.Name
+			if n.Kind == "match" && isProtocolNumber(name) {
+				// -p 6 --dport 22: iptables loads the match of the
+				// protocol's name, "tcp".
+				if name = s.protocolName(name); name == "" {
+					continue
+				}
+			}
 			if n.Kind == "match" && iptablesCoreMatches[r.Family][name] {
 				if m := s.Resolve(xtPrefix[r.Family] + name); s.knownModule(m) {
 					add(m...)

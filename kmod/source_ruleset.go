@@ -29,6 +29,7 @@ func (r rulesetSource) Require(s *Snapshot, spec RequirementSpec, backend string
 			continue
 		}
 		rs, exists, err := s.view.ReadRuleset(p)
+		rs.Path = p // also when it could not be read: the path is what to report
 		set.Rulesets = append(set.Rulesets, RulesetRead{Ruleset: rs, Exists: exists, Err: err})
 		set.rulesetOrder = append(set.rulesetOrder, i)
 		if err != nil || !exists {

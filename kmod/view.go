@@ -21,6 +21,9 @@ type View struct {
 	memory    func() (Memory, error)
 	conntrack func() (Conntrack, error)
 
+	protocolsOnce sync.Once
+	protocolTable map[int]string
+
 	mu       sync.Mutex
 	rulesets map[string]RulesetRead
 	xtables  map[string]xtablesRead

@@ -27,3 +27,7 @@ judge healthy-nft nft /etc/iptables/rules.v4 /etc/iptables/rules.v4 iptables-nft
 judge log-legacy legacy /vmtest/log.rules /etc/iptables/log.rules iptables-legacy-restore
 judge log-nft nft /vmtest/log.rules /etc/iptables/log.rules iptables-nft-restore
 judge nft-only nft /vmtest/nft-only.conf /etc/nftables.conf nft -f -
+judge proto-legacy legacy /vmtest/proto.rules /etc/iptables/rules.v4 iptables-legacy-restore
+judge proto-nft nft /vmtest/proto.rules /etc/iptables/rules.v4 iptables-nft-restore
+judge proto6-legacy legacy /vmtest/proto.rules6 /etc/iptables/rules.v6 ip6tables-legacy-restore
+judge proto6-nft nft /vmtest/proto.rules6 /etc/iptables/rules.v6 ip6tables-nft-restore
