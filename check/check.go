@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/kmod-exporter/kmod_exporter/causes"
 	"github.com/kmod-exporter/kmod_exporter/kmod"
@@ -93,7 +94,7 @@ func Run(w io.Writer, view *kmod.View, reqs kmod.RequirementSpec, opts Options) 
 		fmt.Fprintln(os.Stderr, "check:", err)
 		return 2
 	}
-	out.Unreadable = unreadable(rulesets)
+	out.Unreadable = unreadable(s.SourceFiles(reqs), rulesets)
 	for _, u := range out.Unreadable {
 		fmt.Fprintf(os.Stderr, "check: cannot read %s: %s\n", u.Path, u.Error)
 	}
@@ -115,19 +116,30 @@ func Run(w io.Writer, view *kmod.View, reqs kmod.RequirementSpec, opts Options) 
 	return 0
 }
 
-// unreadable lists the rulesets that exist but could not be read, saying
-// which permission is missing when that is why.
-func unreadable(rulesets []kmod.RulesetRead) []UnreadableFile {
+// unreadable lists the requirement files that exist but could not be read
+// (opened, or for a ruleset parsed within its bounds), saying which
+// permission is missing when that is why.
+func unreadable(files []kmod.SourceFile, rulesets []kmod.RulesetRead) []UnreadableFile {
 	var out []UnreadableFile
+	add := func(path string, err error) {
+		if slices.ContainsFunc(out, func(u UnreadableFile) bool { return u.Path == path }) {
+			return
+		}
+		why := err.Error()
+		if errors.Is(err, fs.ErrPermission) {
+			why = fmt.Sprintf("permission denied: uid %d has no read permission on it (netfilter-persistent writes rulesets mode 0640 root:root); run check as root, or give this user read access", os.Getuid())
+		}
+		out = append(out, UnreadableFile{Path: path, Error: why})
+	}
+	for _, f := range files {
+		if f.Err != nil {
+			add(f.Path, f.Err)
+		}
+	}
 	for _, r := range rulesets {
-		if r.Err == nil {
-			continue
+		if r.Err != nil {
+			add(r.Path, r.Err)
 		}
-		why := r.Err.Error()
-		if errors.Is(r.Err, fs.ErrPermission) {
-			why = fmt.Sprintf("permission denied: uid %d has no read permission on it (netfilter-persistent writes it mode 0640 root:root); run check as root, or give this user read access", os.Getuid())
-		}
-		out = append(out, UnreadableFile{Path: r.Path, Error: why})
 	}
 	return out
 }

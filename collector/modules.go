@@ -52,6 +52,10 @@ var (
 		"1 if another installed kernel release (a kernel the next boot may run) has the module, built in or in its tree; 0 if an upgrade lacks it.", "module", "release")
 	moduleLoadOnBoot = newDesc("module", "load_on_boot",
 		"1 if the module is listed in modules-load.d, /etc/modules or modules_load= and so is loaded at every boot.", "module")
+	requirementSourceInfo = newDesc("requirement", "source_info",
+		"One series per file or directory a requirement source reads that exists on the host (source: iptables-save, nftables, modules-load.d, cmdline), value 1. enabled is false for a file whose rules are not applied at boot (/etc/nftables.conf while nftables.service is disabled): it requires nothing.", "source", "path", "enabled")
+	requirementSourceReadable = newDesc("requirement", "source_readable",
+		"1 if the exporter can read the requirement source's file or directory; 0 if not (the modules it would require are then unknown; the log says why).", "source", "path")
 	modprobeBadLines = newDesc("modprobe", "config_ignored_lines",
 		"Lines of modprobe.d files that kmod ignores as malformed (see the debug log for file and line).")
 )
@@ -98,6 +102,7 @@ func (c *modulesCollector) update(sc *scrape, out *Sink) error {
 			out.Add(moduleKernelConfig, 1, name, sym, kconfig.Tristate(sym))
 		}
 	}
+	c.addSourceFiles(out, s, m.spec)
 	if err := s.LateErr(); err != nil {
 		errs = append(errs, err)
 	}
@@ -105,6 +110,17 @@ func (c *modulesCollector) update(sc *scrape, out *Sink) error {
 		return joinErrs(errs)
 	}
 	return nil
+}
+
+// addSourceFiles says which requirement sources were found and read.
+func (c *modulesCollector) addSourceFiles(out *Sink, s *kmod.Snapshot, spec Requirements) {
+	for _, f := range s.SourceFiles(spec) {
+		out.Add(requirementSourceInfo, 1, f.Source, f.Path, strconv.FormatBool(f.Enabled))
+		out.Add(requirementSourceReadable, boolValue(f.Err == nil), f.Source, f.Path)
+		if f.Err != nil {
+			level.Warn(c.logger).Log("msg", "cannot read a requirement source's file: the modules it requires are unknown", "source", f.Source, "path", f.Path, "err", f.Err)
+		}
+	}
 }
 
 // logSnapshot logs at debug level what the snapshot passed over.

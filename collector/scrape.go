@@ -68,7 +68,9 @@ type moduleState struct {
 	ended bool
 	snap  *kmod.Snapshot // nil if the kernel could not be read; err says why
 	err   error          // what part of the snapshot could not be read
-	// required, rulesets and invalid are snap.Required's answer.
+	// spec is the configuration in force when the snapshot was read;
+	// required, rulesets and invalid are snap.Required's answer to it.
+	spec     Requirements
 	required map[string][]string
 	rulesets []kmod.RulesetRead
 	invalid  []kmod.BootEntry
@@ -82,7 +84,8 @@ func (m *moduleState) lock(view *kmod.View, requirements func() Requirements) *m
 		m.read = true
 		m.snap, m.err = view.Snapshot()
 		if m.snap != nil {
-			m.required, m.rulesets, m.invalid = m.snap.Required(requirements(), view.IptablesBackend())
+			m.spec = requirements()
+			m.required, m.rulesets, m.invalid = m.snap.Required(m.spec, view.IptablesBackend())
 		}
 	}
 	return m

@@ -3,7 +3,7 @@ package kmod
 // iptablesRulesets are the iptables-save files (iptables-persistent's
 // rules.v4 and rules.v6, RHEL's /etc/sysconfig/iptables): their tables,
 // matches and targets, as the kernel requests them (see RulesetModules).
-var iptablesRulesets = rulesetSource{name: "iptables-save rulesets", format: FormatIptables}
+var iptablesRulesets = rulesetSource{name: "iptables-save", format: FormatIptables}
 
 // iptablesCoreMatches are matches that live in a core module: ip_tables /
 // ip6_tables until 6.11, xt_tcpudp since. The kernel requests them through

@@ -8,7 +8,7 @@ import (
 // nftablesRulesets are nftables files (/etc/nftables.conf, *.nft): the
 // modules their statements need, while the service that loads them at
 // boot is enabled.
-var nftablesRulesets = rulesetSource{name: "nftables rulesets", format: FormatNftables, inUse: (*Snapshot).rulesetInUse}
+var nftablesRulesets = rulesetSource{name: "nftables", format: FormatNftables, inUse: (*Snapshot).rulesetInUse}
 
 // serviceRulesets are the standard rulesets that only a boot service loads.
 // Debian installs /etc/nftables.conf on every system (nftables is Priority:

@@ -13,6 +13,10 @@ type rulesetSource struct {
 
 func (r rulesetSource) Name() string { return r.name }
 
+func (r rulesetSource) enabled(s *Snapshot, hostPath string) bool {
+	return r.inUse == nil || r.inUse(s, hostPath)
+}
+
 func (r rulesetSource) Files(spec RequirementSpec) []string {
 	var out []string
 	for _, p := range spec.Rulesets {

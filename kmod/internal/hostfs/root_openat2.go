@@ -163,3 +163,13 @@ func (r Root) ByHand() Root {
 // InKernel reports whether the kernel resolves paths inside the root
 // (openat2); otherwise they are resolved by hand.
 func (r Root) InKernel() bool { return r.fd != nil }
+
+// Readable reports why a host file or directory cannot be opened for
+// reading, or nil if it can.
+func (r Root) Readable(p string) error {
+	fd, _, err := r.openFD(p, os.O_RDONLY|syscall.O_NONBLOCK)
+	if err == nil {
+		unix.Close(fd)
+	}
+	return err
+}

@@ -1,0 +1,55 @@
+package kmod
+
+import "strings"
+
+// SourceFile is a file or directory a requirement source reads that exists
+// on this host: what a user looks at to see which firewall managers and
+// boot lists were found and read.
+type SourceFile struct {
+	Source string // the source's name (iptables-save, nftables, modules-load.d, cmdline)
+	Path   string
+	// Enabled is false for a file whose rules are not applied at boot (a
+	// ruleset whose service is disabled): it is read, and requires nothing.
+	Enabled bool
+	// Err says why it could not be opened for reading; nil if it could.
+	Err error
+}
+
+// sourceEnabler is a source some of whose files may be present but not in
+// use.
+type sourceEnabler interface {
+	enabled(s *Snapshot, hostPath string) bool
+}
+
+// SourceFiles lists the files and directories each requirement source
+// reads for spec that exist on the host, in the order of the sources.
+func (s *Snapshot) SourceFiles(spec RequirementSpec) []SourceFile {
+	var out []SourceFile
+	for _, src := range requirementSources {
+		for _, p := range src.Files(spec) {
+			err := s.readable(p)
+			if err != nil && NotApplicable(err) {
+				continue
+			}
+			f := SourceFile{Source: src.Name(), Path: p, Enabled: true, Err: err}
+			if e, ok := src.(sourceEnabler); ok {
+				f.Enabled = e.enabled(s, p)
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// readable says why a host path cannot be opened for reading: /proc paths
+// in the host's procfs, the others under its root.
+func (s *Snapshot) readable(hostPath string) error {
+	if rel, ok := strings.CutPrefix(hostPath, "/proc/"); ok {
+		f, err := s.view.host.proc.Open(rel)
+		if err == nil {
+			f.Close()
+		}
+		return err
+	}
+	return s.view.host.root.Readable(hostPath)
+}
