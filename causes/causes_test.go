@@ -46,7 +46,7 @@ func TestRulesYAML(t *testing.T) {
 			t.Errorf("%s defined twice", d.Name)
 		}
 		seen[d.Name] = true
-		want := parsedRule{Alert: d.Name, Expr: d.Expr, For: d.For, Labels: map[string]string{"severity": d.Severity},
+		want := parsedRule{Alert: d.Name, Expr: d.RuleExpr(), For: d.For, Labels: map[string]string{"severity": d.Severity},
 			Annotations: map[string]string{"summary": d.Summary, "description": d.DescriptionText(), "fix": d.FixText(), "runbook_url": d.RunbookURL()}}
 		if r.Alert != want.Alert || r.Expr != want.Expr || r.For != want.For || r.Labels["severity"] != d.Severity || len(r.Labels) != 1 {
 			t.Errorf("rule %d: %+v, want %+v", i, r, want)
@@ -131,7 +131,7 @@ func TestMixinEdits(t *testing.T) {
 				t.Errorf("%s: no cause %s", s.Name, e.Alert)
 				continue
 			}
-			text := map[string]string{"expr": d.Expr, "summary": d.Summary, "description": d.DescriptionText(), "fix": d.FixText()}[e.Field]
+			text := map[string]string{"expr": d.RuleExpr(), "summary": d.Summary, "description": d.DescriptionText(), "fix": d.FixText()}[e.Field]
 			if n := strings.Count(text, e.Shipped); n != 1 {
 				t.Errorf("%s: %s's %s holds %q %d times, want once", s.Name, e.Alert, e.Field, e.Shipped, n)
 			}

@@ -2,6 +2,7 @@ package causes
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -89,4 +90,82 @@ func alertnameMatcher(names []string) string {
 		return fmt.Sprintf("alertname=%q", names[0])
 	}
 	return fmt.Sprintf("alertname=~%q", strings.Join(names, "|"))
+}
+
+// explainedBy are the inhibitions that name target among their targets.
+func explainedBy(target string) []Inhibition {
+	var out []Inhibition
+	for _, r := range Inhibitions() {
+		if slices.Contains(r.Targets, target) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// RuleExpr is the expression of d's alerting rule: d.Expr, quiet where a
+// cause that explains d (an inhibition with d among its targets) has its
+// alert pending or firing for the same Equal labels, so that one root cause
+// is one alert even without Alertmanager's inhibit rules. It reads the
+// source's alert from ALERTS rather than restating its condition: each
+// condition, and the thresholds the mixin overrides in it, stays in one
+// rule, and a pending source already counts, so the target never starts
+// its own "for:" while the explanation holds.
+func (d Definition) RuleExpr() string {
+	rels := explainedBy(d.Name)
+	if len(rels) == 0 {
+		return d.Expr
+	}
+	expr := strings.TrimSuffix(d.Expr, "\n") + "\n"
+	if topLevelOr(expr) {
+		// "unless" binds tighter than "or".
+		expr = "(\n" + indent(expr, "  ") + ")\n"
+	}
+	var b strings.Builder
+	b.WriteString(expr)
+	for _, r := range rels {
+		fmt.Fprintf(&b, "unless on (%s) ALERTS{%s}\n", strings.Join(matchOn(r), ", "), alertnameMatcher(r.Sources))
+	}
+	return b.String()
+}
+
+// matchOn are the labels an exclusion matches the source's alerts on: the
+// inhibition's Equal labels and job, since a scrape target is a job and an
+// instance, as in every join of the rules (two jobs scraping one address
+// are two hosts' series).
+func matchOn(r Inhibition) []string {
+	if slices.Contains(r.Equal, "job") {
+		return r.Equal
+	}
+	return append([]string{"job"}, r.Equal...)
+}
+
+// topLevelOr tells whether expr has an "or" outside parentheses, braces
+// and strings.
+func topLevelOr(expr string) bool {
+	depth, quote := 0, byte(0)
+	var word []byte
+	for i := 0; i < len(expr); i++ {
+		c := expr[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '(' || c == '{' || c == '[':
+			depth++
+		case c == ')' || c == '}' || c == ']':
+			depth--
+		case depth == 0 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == ':'):
+			word = append(word, c)
+			continue
+		}
+		if string(word) == "or" {
+			return true
+		}
+		word = word[:0]
+	}
+	return false
 }

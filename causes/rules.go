@@ -2,6 +2,7 @@ package causes
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -15,6 +16,12 @@ const rulesHeader = `# Generated from causes/ by ` + "`go test ./alerts -run Tes
 # rewrites the base for a fork or an internal wiki.
 groups:
 `
+
+// explainedWhy says above a rule what its "unless ... ALERTS" lines do.
+var explainedWhy = []string{
+	"unless ALERTS: quiet while an alert that explains it is pending or firing,",
+	"so one root cause is one alert even without the inhibit rules.",
+}
 
 // RulesYAML is alerts/kmod_exporter.rules.yml: every cause as a Prometheus
 // alerting rule, grouped as listed.
@@ -39,10 +46,14 @@ func RulesYAML() []byte {
 
 func writeRule(b *strings.Builder, d Definition) {
 	fmt.Fprintf(b, "      - alert: %s\n", d.Name)
-	for _, l := range d.Why {
+	why := d.Why
+	if len(explainedBy(d.Name)) > 0 {
+		why = append(slices.Clip(why), explainedWhy...)
+	}
+	for _, l := range why {
 		fmt.Fprintf(b, "        # %s\n", l)
 	}
-	writeExpr(b, "        ", d.Expr)
+	writeExpr(b, "        ", d.RuleExpr())
 	fmt.Fprintf(b, "        for: %s\n        labels:\n          severity: %s\n", d.For, d.Severity)
 	fmt.Fprintf(b, "        annotations:\n          summary: %s\n", d.Summary)
 	writeFolded(b, "description", d.Description)

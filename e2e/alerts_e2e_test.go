@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,8 +23,9 @@ import (
 )
 
 // expectedAlerts are the notifications each scenario must produce through
-// the shipped rules and the example Alertmanager's inhibit rules: one entry
-// per alert, as "Alertname key=value ..." over the labels that identify it.
+// the shipped rules, with the example Alertmanager's inhibit rules and
+// without them alike: one entry per alert, as "Alertname key=value ..."
+// over the labels that identify it.
 var expectedAlerts = map[string][]string{
 	"healthy":                nil,
 	"not-loaded":             {"KmodModuleNotLoaded module=nf_conntrack", "KmodModuleNotLoaded module=xt_conntrack", "KmodModuleNotLoaded module=xt_state"},
@@ -111,10 +113,10 @@ func startServer(t *testing.T, name, bin string, args func(addr string) []string
 }
 
 // prometheusOnScenarios starts an exporter on every fixture scenario and a
-// Prometheus scraping them every second (with the rules file and
-// Alertmanager when given). It returns Prometheus' address and each
-// scenario's instance label.
-func prometheusOnScenarios(t *testing.T, prometheus, dir, rulesFile, amAddr string) (string, map[string]string) {
+// Prometheus scraping them every second (with the rules file and the
+// Alertmanagers when given; "" is none). It returns Prometheus' address and
+// each scenario's instance label.
+func prometheusOnScenarios(t *testing.T, prometheus, dir, rulesFile string, amAddrs ...string) (string, map[string]string) {
 	t.Helper()
 	instances := map[string]string{}
 	var targets strings.Builder
@@ -127,8 +129,14 @@ func prometheusOnScenarios(t *testing.T, prometheus, dir, rulesFile, amAddr stri
 	if rulesFile != "" {
 		config += fmt.Sprintf("rule_files: [%q]\n", rulesFile)
 	}
-	if amAddr != "" {
-		config += fmt.Sprintf("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [%q]\n", amAddr)
+	var ams []string
+	for _, a := range amAddrs {
+		if a != "" {
+			ams = append(ams, strconv.Quote(a))
+		}
+	}
+	if len(ams) > 0 {
+		config += fmt.Sprintf("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [%s]\n", strings.Join(ams, ", "))
 	}
 	config += "scrape_configs:\n  - job_name: kmod\n    static_configs:\n" + targets.String()
 	promFile := filepath.Join(dir, "prometheus.yml")
@@ -141,12 +149,44 @@ func prometheusOnScenarios(t *testing.T, prometheus, dir, rulesFile, amAddr stri
 
 var forClause = regexp.MustCompile(`(?m)^(\s+)for: \S+$`)
 
+// chain is one Alertmanager of TestAlertChain and the webhook its
+// receivers post to.
+type chain struct {
+	name string
+	hook *webhook
+	addr string
+}
+
+// startChain starts an Alertmanager on the example configuration (with its
+// inhibit rules or without them) whose receivers post to a new webhook.
+func startChain(t *testing.T, alertmanager, dir, name string, inhibit bool) chain {
+	t.Helper()
+	hook := &webhook{groups: map[string][]webhookAlert{}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	srv := &http.Server{Handler: hook}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+
+	amConfig := alertmanagerForTest(t, "examples/alertmanager.yml", "http://"+l.Addr().String()+"/", inhibit)
+	amFile := filepath.Join(dir, name+".yml")
+	must(t, os.WriteFile(amFile, amConfig, 0o644))
+	addr := startServer(t, "alertmanager "+name, alertmanager, func(addr string) []string {
+		return []string{"--config.file=" + amFile, "--storage.path=" + filepath.Join(dir, name), "--web.listen-address=" + addr,
+			"--cluster.listen-address=", "--log.level=warn"}
+	})
+	return chain{name: name, hook: hook, addr: addr}
+}
+
 // TestAlertChain runs every fixture scenario through a real Prometheus with
-// the shipped rules and a real Alertmanager with the example configuration,
-// and checks that exactly the expected alerts arrive, with their
-// annotations rendered. Two things differ from production, for time: every
-// "for:" is 0s (promtool tests check the real durations), and Alertmanager's
-// timers are a few seconds and its receivers are the test's webhook.
+// the shipped rules and two real Alertmanagers fed by it: one with the
+// example configuration, one with the same configuration minus its inhibit
+// rules. Both must deliver exactly the expected alerts, one per root cause,
+// with their annotations rendered: the rules alone give one alert per
+// cause, and the inhibit rules are a second line that changes nothing. Two
+// things differ from production, for time: every "for:" is 0s (promtool
+// tests check the real durations), and Alertmanager's timers are a few
+// seconds and its receivers are the test's webhooks.
 func TestAlertChain(t *testing.T) {
 	prometheus, alertmanager := testenv.Tool(t, "prometheus"), testenv.Tool(t, "prometheus-alertmanager")
 	dir := t.TempDir()
@@ -158,25 +198,11 @@ func TestAlertChain(t *testing.T) {
 	rulesFile := filepath.Join(dir, "rules.yml")
 	must(t, os.WriteFile(rulesFile, forClause.ReplaceAll(rules, []byte("${1}for: 0s")), 0o644))
 
-	hook := &webhook{groups: map[string][]webhookAlert{}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	srv := &http.Server{Handler: hook}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
+	chains := []chain{startChain(t, alertmanager, dir, "with-inhibit-rules", true), startChain(t, alertmanager, dir, "without-inhibit-rules", false)}
+	prometheusOnScenarios(t, prometheus, dir, rulesFile, chains[0].addr, chains[1].addr)
 
-	amConfig := alertmanagerForTest(t, "examples/alertmanager.yml", "http://"+l.Addr().String()+"/")
-	amFile := filepath.Join(dir, "alertmanager.yml")
-	must(t, os.WriteFile(amFile, amConfig, 0o644))
-	amAddr := startServer(t, "alertmanager", alertmanager, func(addr string) []string {
-		return []string{"--config.file=" + amFile, "--storage.path=" + filepath.Join(dir, "am"), "--web.listen-address=" + addr,
-			"--cluster.listen-address=", "--log.level=warn"}
-	})
-
-	prometheusOnScenarios(t, prometheus, dir, rulesFile, amAddr)
-
-	// Wait for every expected alert, then a fixed quiet window in which
-	// nothing else may arrive (and inhibitions settle).
+	// Wait for every expected alert on both, then a fixed quiet window in
+	// which nothing else may arrive (and inhibitions settle).
 	matches := func(got map[string][]string) bool {
 		for name, want := range expectedAlerts {
 			if !slices.Equal(got[name], testenv.Sorted(want)) {
@@ -188,33 +214,44 @@ func TestAlertChain(t *testing.T) {
 	// Generous: under `go test ./...` the other packages' tests (the
 	// mixin's jsonnet renders) share the two cores with this chain.
 	deadline := time.Now().Add(120 * time.Second)
-	for time.Now().Before(deadline) {
-		if got, _ := hook.byScenario(); matches(got) {
-			break
+	for _, c := range chains {
+		for time.Now().Before(deadline) {
+			if got, _ := c.hook.byScenario(); matches(got) {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
 		}
-		time.Sleep(500 * time.Millisecond)
 	}
 	time.Sleep(8 * time.Second)
-	got, all := hook.byScenario()
+	for _, c := range chains {
+		checkChain(t, c)
+	}
+}
+
+// checkChain asserts that c's webhook holds exactly the expected alerts of
+// every scenario, with rendered annotations.
+func checkChain(t *testing.T, c chain) {
+	t.Helper()
+	got, all := c.hook.byScenario()
 	for _, name := range fixtures.Names() {
 		want, ok := expectedAlerts[name]
 		if !ok {
 			t.Errorf("%s: no expected alerts listed", name)
 		}
 		if !slices.Equal(got[name], testenv.Sorted(want)) {
-			t.Errorf("%s:\n got %q\nwant %q", name, got[name], testenv.Sorted(want))
+			t.Errorf("%s, %s:\n got %q\nwant %q", c.name, name, got[name], testenv.Sorted(want))
 		}
 	}
 	for _, a := range all {
 		for _, k := range []string{"summary", "description", "fix", "runbook_url"} {
 			v := a.Annotations[k]
 			if v == "" || strings.Contains(v, "{{") || strings.Contains(v, "<no value>") {
-				t.Errorf("%s on %s: annotation %s is %q", a.Labels["alertname"], a.Labels["scenario"], k, v)
+				t.Errorf("%s: %s on %s: annotation %s is %q", c.name, a.Labels["alertname"], a.Labels["scenario"], k, v)
 			}
 		}
 	}
 	if t.Failed() {
-		t.Logf("all firing alerts: %+v", all)
+		t.Logf("%s: all firing alerts: %+v", c.name, all)
 	}
 }
 
@@ -226,13 +263,21 @@ func must(t *testing.T, err error) {
 }
 
 // alertmanagerForTest is the example configuration with its receivers
-// pointed at the test's webhook and its timers shortened.
-func alertmanagerForTest(t *testing.T, path, url string) []byte {
+// pointed at the test's webhook and its timers shortened, and without its
+// inhibit rules unless inhibit.
+func alertmanagerForTest(t *testing.T, path, url string, inhibit bool) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	must(t, err)
 	var cfg yaml.MapSlice
 	must(t, yaml.Unmarshal(data, &cfg))
+	if !inhibit {
+		n := len(cfg)
+		cfg = slices.DeleteFunc(cfg, func(item yaml.MapItem) bool { return item.Key == "inhibit_rules" })
+		if len(cfg) != n-1 {
+			t.Fatalf("%s: no inhibit_rules to remove", path)
+		}
+	}
 	for i, item := range cfg {
 		switch item.Key {
 		case "receivers":

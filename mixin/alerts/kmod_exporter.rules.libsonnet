@@ -12,7 +12,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleNotLoaded.md",
             "summary": "A kernel module the firewall needs is not loaded."
           },
-          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n",
+          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance, module) ALERTS{alertname=~\"KmodModuleBlacklisted|KmodModuleDisabled|KmodModuleFileMissing|KmodModuleFileUnreadable|KmodModuleReleaseMismatch|KmodModuleDependencyMissing|KmodModuleNotLoadedMemoryPressure|KmodKernelBuiltWithoutModule|KmodKernelWithoutModuleSupport\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -26,7 +26,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleBlacklisted.md",
             "summary": "A required kernel module is blacklisted and not loaded."
           },
-          "expr": "(\n  kmod_module_blacklisted == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n)\n* on (job, instance, module) group_right ()\n  kmod_module_blacklist_info{directive=~\"blacklist|cmdline\"}\n",
+          "expr": "(\n  kmod_module_blacklisted == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n)\n* on (job, instance, module) group_right ()\n  kmod_module_blacklist_info{directive=~\"blacklist|cmdline\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -40,7 +40,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleDisabled.md",
             "summary": "A required kernel module is disabled and cannot be loaded at all."
           },
-          "expr": "(\n  kmod_module_disabled == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n)\n* on (job, instance, module) group_right ()\n  kmod_module_blacklist_info{directive=~\"install|cmdline\"}\n",
+          "expr": "(\n  kmod_module_disabled == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n)\n* on (job, instance, module) group_right ()\n  kmod_module_blacklist_info{directive=~\"install|cmdline\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -54,7 +54,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleFileMissing.md",
             "summary": "A required kernel module's file is missing for the running kernel."
           },
-          "expr": "(\n  kmod_module_present_on_disk == 0\n    and on (job, instance, module) kmod_module_builtin == 0\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n    unless on (job, instance, module) kmod_module_kernel_config{value=\"n\"}\n    and on (job, instance) kmod_kernel_modules_dir_present == 1\n)\n* on (job, instance) group_left (release) kmod_kernel_info\n",
+          "expr": "(\n  kmod_module_present_on_disk == 0\n    and on (job, instance, module) kmod_module_builtin == 0\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n    unless on (job, instance, module) kmod_module_kernel_config{value=\"n\"}\n    and on (job, instance) kmod_kernel_modules_dir_present == 1\n)\n* on (job, instance) group_left (release) kmod_kernel_info\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -82,7 +82,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleReleaseMismatch.md",
             "summary": "A required kernel module's file was built for another kernel."
           },
-          "expr": "(\n  kmod_module_release_match == 0\n    and on (job, instance, module) kmod_module_present_on_disk == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n)\n* on (job, instance, module) group_left (path, file_release)\n  label_replace(kmod_module_file_info, \"file_release\", \"$1\", \"release\", \"(.*)\")\n* on (job, instance) group_left (release) kmod_kernel_info\n",
+          "expr": "(\n  kmod_module_release_match == 0\n    and on (job, instance, module) kmod_module_present_on_disk == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n)\n* on (job, instance, module) group_left (path, file_release)\n  label_replace(kmod_module_file_info, \"file_release\", \"$1\", \"release\", \"(.*)\")\n* on (job, instance) group_left (release) kmod_kernel_info\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -96,7 +96,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleFileUnreadable.md",
             "summary": "A required kernel module's file is truncated, corrupt or too large to read."
           },
-          "expr": "kmod_module_file_error == 1\n  and on (job, instance, module) kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n",
+          "expr": "kmod_module_file_error == 1\n  and on (job, instance, module) kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -110,7 +110,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleDependencyMissing.md",
             "summary": "A required kernel module cannot load because a module it depends on is missing or blocked."
           },
-          "expr": "kmod_module_dependency_usable == 0\n  and on (job, instance, module) kmod_module_dependencies_satisfied == 0\n  and on (job, instance, module) kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n",
+          "expr": "kmod_module_dependency_usable == 0\n  and on (job, instance, module) kmod_module_dependencies_satisfied == 0\n  and on (job, instance, module) kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -124,7 +124,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleNotLoadedMemoryPressure.md",
             "summary": "A required kernel module is not loaded while the host is under severe memory pressure."
           },
-          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n  and on (job, instance) (\n    kmod_memory_pressure_ratio{kind=\"full\", window=\"60s\"} > 0.1\n    or kmod_memory_available_ratio < 0.05\n  )\n",
+          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n  and on (job, instance) (\n    kmod_memory_pressure_ratio{kind=\"full\", window=\"60s\"} > 0.1\n    or kmod_memory_available_ratio < 0.05\n  )\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -138,7 +138,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodKernelBuiltWithoutModule.md",
             "summary": "The running kernel was built without a Netfilter option a required module needs."
           },
-          "expr": "kmod_module_kernel_config{value=\"n\"}\n  and on (job, instance, module) kmod_module_builtin == 0\n  and on (job, instance, module) kmod_module_present_on_disk == 0\n  and on (job, instance, module) kmod_module_required\n",
+          "expr": "kmod_module_kernel_config{value=\"n\"}\n  and on (job, instance, module) kmod_module_builtin == 0\n  and on (job, instance, module) kmod_module_present_on_disk == 0\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -166,7 +166,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodDepmodIndexStale.md",
             "summary": "A required module was installed but depmod was not run, so modprobe may not find it."
           },
-          "expr": "kmod_module_depmod_stale == 1\n  and on (job, instance, module) kmod_module_required\n",
+          "expr": "kmod_module_depmod_stale == 1\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "10m",
           "labels": {
             "severity": "warning"
@@ -180,7 +180,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleNotPersistent.md",
             "summary": "A required module is loaded now but will not be loaded after a reboot."
           },
-          "expr": "kmod_module_load_on_boot == 0\n  and on (job, instance, module) kmod_module_loaded == 1\n  and on (job, instance, module) kmod_module_builtin == 0\n  and on (job, instance, module) kmod_module_required{source=~\"config|flag|default\"}\n",
+          "expr": "kmod_module_load_on_boot == 0\n  and on (job, instance, module) kmod_module_loaded == 1\n  and on (job, instance, module) kmod_module_builtin == 0\n  and on (job, instance, module) kmod_module_required{source=~\"config|flag|default\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "30m",
           "labels": {
             "severity": "info"
@@ -194,7 +194,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodNextBootModuleMissing.md",
             "summary": "An installed kernel lacks a required module; booting it would break the firewall."
           },
-          "expr": "kmod_module_present_for_release == 0\n  and on (job, instance, module) kmod_module_required\n",
+          "expr": "kmod_module_present_for_release == 0\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "10m",
           "labels": {
             "severity": "warning"
@@ -213,7 +213,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodXtablesMatchNotRegistered.md",
             "summary": "A firewall rule uses an iptables match the kernel does not have."
           },
-          "expr": "kmod_xtables_match_registered == 0",
+          "expr": "kmod_xtables_match_registered == 0\nunless on (job, instance, module) ALERTS{alertname=~\"KmodModuleBlacklisted|KmodModuleDisabled|KmodModuleFileMissing|KmodModuleFileUnreadable|KmodModuleReleaseMismatch|KmodModuleDependencyMissing|KmodModuleNotLoadedMemoryPressure|KmodKernelBuiltWithoutModule|KmodKernelWithoutModuleSupport\"}\nunless on (job, instance, module) ALERTS{alertname=\"KmodModuleNotLoaded\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -227,7 +227,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodXtablesTargetNotRegistered.md",
             "summary": "A firewall rule jumps to an iptables target the kernel does not have."
           },
-          "expr": "kmod_xtables_target_registered == 0",
+          "expr": "kmod_xtables_target_registered == 0\nunless on (job, instance, module) ALERTS{alertname=~\"KmodModuleBlacklisted|KmodModuleDisabled|KmodModuleFileMissing|KmodModuleFileUnreadable|KmodModuleReleaseMismatch|KmodModuleDependencyMissing|KmodModuleNotLoadedMemoryPressure|KmodKernelBuiltWithoutModule|KmodKernelWithoutModuleSupport\"}\nunless on (job, instance, module) ALERTS{alertname=\"KmodModuleNotLoaded\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"

@@ -1,0 +1,94 @@
+package causes
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+func parsePromQL(t *testing.T, expr string) parser.Expr {
+	t.Helper()
+	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, expr)
+	}
+	return e
+}
+
+// TestRuleExprExcludesExplained: each alert that an inhibition targets is
+// its own condition "unless" the sources' ALERTS on job and the Equal
+// labels, one clause per inhibition, in that order; PromQL parses it that
+// way (the condition whole on the left); other alerts keep their condition.
+func TestRuleExprExcludesExplained(t *testing.T) {
+	targeted := 0
+	for _, d := range All() {
+		rels := explainedBy(d.Name)
+		e := parsePromQL(t, d.RuleExpr())
+		for i := len(rels) - 1; i >= 0; i-- {
+			b, ok := e.(*parser.BinaryExpr)
+			if !ok || b.Op != parser.LUNLESS || b.VectorMatching == nil || !b.VectorMatching.On ||
+				!slices.Equal(b.VectorMatching.MatchingLabels, append([]string{"job"}, rels[i].Equal...)) {
+				t.Fatalf("%s: clause %d is %s, want unless on (job, %s)", d.Name, i, e, strings.Join(rels[i].Equal, ", "))
+			}
+			want := parsePromQL(t, "ALERTS{"+alertnameMatcher(rels[i].Sources)+"}").String()
+			if got := b.RHS.String(); got != want {
+				t.Errorf("%s: clause %d excludes %s, want %s", d.Name, i, got, want)
+			}
+			e = b.LHS
+		}
+		if p, ok := e.(*parser.ParenExpr); ok && len(rels) > 0 && topLevelOr(d.Expr) {
+			e = p.Expr
+		}
+		if got, want := e.String(), parsePromQL(t, d.Expr).String(); got != want {
+			t.Errorf("%s: condition %s, want %s", d.Name, got, want)
+		}
+		if len(rels) > 0 {
+			targeted++
+		}
+	}
+	// NotLoaded, the two x_tables symptoms and NoModules' other followers.
+	if targeted != len(followNoTree) {
+		t.Errorf("%d alerts exclude a cause, want %d", targeted, len(followNoTree))
+	}
+}
+
+// TestExplanationsAcyclic: no alert is, through a chain of inhibitions,
+// quiet because of itself; two such alerts would silence each other and
+// the root cause would give no alert at all.
+func TestExplanationsAcyclic(t *testing.T) {
+	var visit func(name string, path []string)
+	visit = func(name string, path []string) {
+		if slices.Contains(path, name) {
+			t.Fatalf("cycle: %s", strings.Join(append(path, name), " <- "))
+		}
+		for _, r := range explainedBy(name) {
+			for _, s := range r.Sources {
+				visit(s, append(slices.Clip(path), name))
+			}
+		}
+	}
+	for _, d := range All() {
+		visit(d.Name, nil)
+	}
+}
+
+func TestTopLevelOr(t *testing.T) {
+	for expr, want := range map[string]bool{
+		"a or b":                    true,
+		"a\nor b":                   true,
+		"a and (b or c)":            false,
+		`a{x="b or c"}`:             false,
+		"a and on (instance) order": false,
+		"kmod_module_loaded == 0":   false,
+	} {
+		if got := topLevelOr(expr); got != want {
+			t.Errorf("topLevelOr(%q) = %v, want %v", expr, got, want)
+		}
+	}
+	d := Definition{Name: ModuleNotLoaded, Expr: "a == 0 or b == 0"}
+	if got, want := d.RuleExpr(), "(\n  a == 0 or b == 0\n)\nunless on (job, instance, module) ALERTS"; !strings.HasPrefix(got, want) {
+		t.Errorf("RuleExpr of a top-level or: %q, want prefix %q", got, want)
+	}
+}
