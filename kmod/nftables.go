@@ -42,6 +42,17 @@ var nftLogFamilies = map[string][]int{"ip": {2}, "ip6": {10}, "inet": {2, 10}, "
 
 var nftFamilies = map[string]bool{"ip": true, "ip6": true, "inet": true, "arp": true, "bridge": true, "netdev": true}
 
+// ctStatusValues are the values of `ct status`: "ct status dnat" matches
+// connections that were DNATed and needs nft_ct, not the dnat statement's
+// nft_nat (the booted kernels agree).
+var ctStatusValues = map[string]bool{"expected": true, "seen-reply": true, "assured": true, "confirmed": true, "snat": true, "dnat": true, "dying": true}
+
+// natStatement reports whether the words after snat or dnat make it the
+// statement ("dnat to 10.0.0.1", "dnat ip to ...") rather than a value.
+func natStatement(rest []string) bool {
+	return len(rest) > 0 && (rest[0] == "to" || len(rest) > 1 && rest[1] == "to")
+}
+
 // ParseNftables reads an nftables ruleset (nft -f syntax) and lists the
 // modules its statements need: nf_tables always, then per keyword (ct,
 // masquerade, snat/dnat, redirect, limit, log, reject, ...), and
@@ -67,8 +78,15 @@ func ParseNftables(data []byte) ([]Need, []InvalidLine) {
 			return
 		}
 		words := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == ';' || r == '\r' || r == ',' })
+		ctStatus := false
 		for i, w := range words {
 			w = strings.Trim(w, "{}")
+			// After "ct status" come its values (one, a list, or a set
+			// in braces), which are not statements.
+			if ctStatus && (w == "" || w == "!=" || ctStatusValues[w] && !natStatement(words[i+1:])) {
+				continue
+			}
+			ctStatus = w == "status" && i > 0 && words[i-1] == "ct"
 			switch {
 			case w == "table" && i+1 < len(words):
 				if f := words[i+1]; nftFamilies[f] {

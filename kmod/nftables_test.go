@@ -41,3 +41,27 @@ table ip nat {
 		t.Errorf("want unbalanced } on 3 and unterminated string on 4: %+v", invalid)
 	}
 }
+
+// `ct status dnat` matches DNATed connections: a ct expression, not the
+// dnat statement, so nft_nat is not needed for it.
+func TestNftablesCtStatusIsNoStatement(t *testing.T) {
+	for _, rule := range []string{"ct status dnat accept", "ct status snat,dnat accept", "ct status { dnat, snat } accept", "ct status != dnat drop"} {
+		needs, invalid := ParseNftables([]byte("table inet f {\n\tchain c {\n\t\t" + rule + "\n\t}\n}\n"))
+		var got []string
+		for _, n := range needs {
+			got = append(got, n.Name)
+		}
+		if want := []string{"nf_tables", "nft_ct", "nf_conntrack"}; !reflect.DeepEqual(got, want) || len(invalid) > 0 {
+			t.Errorf("%q: got %v (invalid %v), want %v", rule, got, invalid, want)
+		}
+	}
+	// A real dnat statement after a ct status match still needs nft_nat.
+	needs, _ := ParseNftables([]byte("table ip nat {\n\tchain pre {\n\t\ttype nat hook prerouting priority -100; ct status dnat dnat to 10.0.0.1\n\t}\n}\n"))
+	var got []string
+	for _, n := range needs {
+		got = append(got, n.Name)
+	}
+	if want := []string{"nf_tables", "nft_chain_nat", "nft_ct", "nf_conntrack", "nft_nat"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("ct status then dnat: got %v, want %v", got, want)
+	}
+}

@@ -31,7 +31,8 @@ func rulesetBoots(t *testing.T, ks []Kernel) []Spec {
 			File{Path: "/vmtest/log.rules", HostPath: filepath.Join(repo, "internal", "vmtest", "testdata", "log.rules")},
 			File{Path: "/vmtest/nft-only.conf", HostPath: filepath.Join(repo, "fixtures", "nft-only", "root", "etc", "nftables.conf")},
 			File{Path: "/vmtest/proto.rules", HostPath: filepath.Join(repo, "internal", "vmtest", "testdata", "proto.rules")},
-			File{Path: "/vmtest/proto.rules6", HostPath: filepath.Join(repo, "internal", "vmtest", "testdata", "proto.rules6")})
+			File{Path: "/vmtest/proto.rules6", HostPath: filepath.Join(repo, "internal", "vmtest", "testdata", "proto.rules6")},
+			File{Path: "/vmtest/ct-status.nft", HostPath: filepath.Join(repo, "internal", "vmtest", "testdata", "ct-status.nft")})
 		specs = append(specs, Spec{Name: k.Release + "/rulesets", Kernel: k, Layers: []Layer{RootLayer(), k.Tree(), l},
 			Script: ". /vmtest/scenarios.sh\n"})
 	}
@@ -49,7 +50,7 @@ func checkRulesets(t *testing.T, ks []Kernel, results map[string]*Result) {
 			continue
 		}
 		deps := modulesDep(t, k)
-		for _, name := range []string{"healthy-legacy", "healthy-nft", "log-legacy", "log-nft", "nft-only", "proto-legacy", "proto-nft", "proto6-legacy", "proto6-nft"} {
+		for _, name := range []string{"healthy-legacy", "healthy-nft", "log-legacy", "log-nft", "nft-only", "proto-legacy", "proto-nft", "proto6-legacy", "proto6-nft", "nft-ct-status"} {
 			s := readScenario(t, r, name)
 			if ex := strings.TrimSpace(s.file("load.exit")); ex != "0" {
 				t.Errorf("%s %s: the tool failed (exit %s):\n%s", k.Release, name, ex, s.file("load.log"))

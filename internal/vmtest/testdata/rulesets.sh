@@ -31,3 +31,4 @@ judge proto-legacy legacy /vmtest/proto.rules /etc/iptables/rules.v4 iptables-le
 judge proto-nft nft /vmtest/proto.rules /etc/iptables/rules.v4 iptables-nft-restore
 judge proto6-legacy legacy /vmtest/proto.rules6 /etc/iptables/rules.v6 ip6tables-legacy-restore
 judge proto6-nft nft /vmtest/proto.rules6 /etc/iptables/rules.v6 ip6tables-nft-restore
+judge nft-ct-status nft /vmtest/ct-status.nft /etc/nftables.conf nft -f -
