@@ -81,7 +81,7 @@ func TestSizingTable(t *testing.T) {
 	doc, err := os.ReadFile("docs/deploy.md")
 	must(t, err)
 	want := []string{
-		fmt.Sprintf("| `kmod_*` series of the host itself (kernel, memory, conntrack, x_tables, rulesets, exporter) | %d–%d |", s.baseMin, s.baseMax),
+		fmt.Sprintf("| `kmod_*` series of the host itself (kernel, memory, conntrack, x_tables, rulesets, requirement sources, exporter) | %d–%d |", s.baseMin, s.baseMax),
 		fmt.Sprintf("| `kmod_*` series per required module | %.1f–%.1f |", s.perModuleMin, s.perModMax),
 		fmt.Sprintf("| `go_*` and `process_*` (off with `--web.disable-exporter-metrics`) | %d |", s.runtime),
 	}
