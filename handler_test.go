@@ -1,7 +1,6 @@
 package main
 
 import (
-	"compress/gzip"
 	"errors"
 	"io"
 	"net/http"
@@ -87,19 +86,7 @@ func TestGzipAnswers(t *testing.T) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		resp := rec.Result()
-		body := io.Reader(resp.Body)
-		if resp.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body = zr
-		}
-		data, err := io.ReadAll(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, string(data)
+		return resp, string(decoded(t, resp))
 	}
 	plain, plainBody := get(h, "")
 	zipped, zippedBody := get(h, "gzip")
