@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,10 @@ type Config struct {
 	// rules make modules required. Omitted: kmod.DefaultRulesets; [] reads
 	// none.
 	Rulesets *[]string `yaml:"rulesets"`
+	// Managers are the firewall managers (kmod.ManagerNames) whose own
+	// configuration is read while the host uses them. Omitted: every one;
+	// [] reads none.
+	Managers *[]string `yaml:"managers"`
 }
 
 // RulesetPaths are the ruleset files to read.
@@ -50,7 +55,7 @@ const (
 
 // Keys are the keys a configuration may have, in the order the
 // documentation lists them.
-var Keys = []string{"modules", "include_load_on_boot", "rulesets"}
+var Keys = []string{"modules", "include_load_on_boot", "rulesets", "managers"}
 
 // Error is one mistake in a configuration, located so that a user can go
 // to it: the file (set by whoever read it), the line, the key, and what is
@@ -128,6 +133,8 @@ func Parse(data []byte) (Config, error) {
 			}
 		case "rulesets":
 			c.Rulesets, err = parseRulesets(v)
+		case "managers":
+			c.Managers, err = parseManagers(v)
 		default:
 			err = &Error{Line: k.Line, Key: k.Value, Msg: "unknown key; " + allowed}
 		}
@@ -216,4 +223,24 @@ func parseRulesets(n *yaml.Node) (*[]string, *Error) {
 		paths = append(paths, p)
 	}
 	return &paths, nil
+}
+
+func parseManagers(n *yaml.Node) (*[]string, *Error) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil, nil // as if omitted: every manager
+	}
+	known := kmod.ManagerNames()
+	items, err := list("managers", n, "firewall managers ("+strings.Join(known, ", ")+")")
+	if err != nil {
+		return nil, err
+	}
+	names := []string{}
+	for i, item := range items {
+		item = resolve(item)
+		if item.Kind != yaml.ScalarNode || !slices.Contains(known, item.Value) {
+			return nil, &Error{Line: item.Line, Key: fmt.Sprintf("managers[%d]", i), Msg: describe(item) + " is not allowed: one of " + strings.Join(known, ", ")}
+		}
+		names = append(names, item.Value)
+	}
+	return &names, nil
 }

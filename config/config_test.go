@@ -14,7 +14,7 @@ import (
 // allowed, in the user's words rather than Go's types.
 func TestErrors(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
-		{"modules: [nf_conntrack]\nfoo: 1\n", `line 2: foo: unknown key; allowed keys: modules, include_load_on_boot, rulesets`},
+		{"modules: [nf_conntrack]\nfoo: 1\n", `line 2: foo: unknown key; allowed keys: modules, include_load_on_boot, rulesets, managers`},
 		{"modules:\n  - nf_conntrack\n  - ../x\n", `line 3: modules[1]: module name "../x" has byte '.' at offset 0: only letters, digits, '-' and '_' are allowed`},
 		{"modules: nf_conntrack\n", `line 1: modules: "nf_conntrack" is not allowed: a list of module names, e.g. [a, b] or one "- item" a line`},
 		{"modules:\n  - {a: 1}\n", `line 2: modules[0]: a mapping is not allowed: a module name or alias (letters, digits, '-' and '_', at most 63 bytes)`},
@@ -22,7 +22,7 @@ func TestErrors(t *testing.T) {
 		{"rulesets: [etc/nftables.conf]\n", `line 1: rulesets[0]: "etc/nftables.conf" is not allowed: an absolute path on the host (at most 4096 bytes), e.g. /etc/nftables.conf`},
 		{"modules: [a]\nmodules: [b]\n", `line 2: modules: given twice (first on line 1)`},
 		{"modules: [a\n", `line 1: not valid YAML: did not find expected ',' or ']'`},
-		{"- a\n", `line 1: the configuration must be a mapping of keys; allowed keys: modules, include_load_on_boot, rulesets`},
+		{"- a\n", `line 1: the configuration must be a mapping of keys; allowed keys: modules, include_load_on_boot, rulesets, managers`},
 		{"\x00\x01", `not valid YAML: control characters are not allowed`},
 		{"modules: [\"a/b\"]", `line 1: modules[0]: module name "a/b" has byte '/' at offset 1: only letters, digits, '-' and '_' are allowed`},
 	} {

@@ -44,6 +44,9 @@ func Load(file string, modules []string) (kmod.RequirementSpec, error) {
 	}
 	reqs.IncludeBoot = cfg.IncludeLoadOnBoot
 	reqs.Rulesets = cfg.RulesetPaths()
+	if cfg.Managers != nil {
+		reqs.Managers = *cfg.Managers
+	}
 	return reqs, nil
 }
 

@@ -52,7 +52,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"", []string{"../x"}, `--module: module name "../x" has byte '.' at offset 0: only letters, digits, '-' and '_' are allowed`},
 		{missing, nil, "--config.file: open " + missing + ": no such file or directory"},
-		{bad, nil, bad + ":3: include_load_on_bot: unknown key; allowed keys: modules, include_load_on_boot, rulesets"},
+		{bad, nil, bad + ":3: include_load_on_bot: unknown key; allowed keys: modules, include_load_on_boot, rulesets, managers"},
 		{huge, nil, "--config.file: " + huge + ": larger than 1048576 bytes"},
 	} {
 		if _, err := Load(c.file, c.modules); err == nil || err.Error() != c.want {

@@ -128,7 +128,7 @@ func TestLifecycleOffByDefault(t *testing.T) {
 func TestConfigErrorSaidOnce(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "config.yml")
 	must(t, os.WriteFile(cfg, []byte("modules:\n  - nf_conntrack\ninclude_load_on_bot: true\n"), 0o644))
-	want := cfg + `:3: include_load_on_bot: unknown key; allowed keys: modules, include_load_on_boot, rulesets`
+	want := cfg + `:3: include_load_on_bot: unknown key; allowed keys: modules, include_load_on_boot, rulesets, managers`
 	stdout, stderr, code := runOutputs(t, binary, "--config.file="+cfg, "--config.check")
 	if code != 1 || stdout != "" || stderr != "configuration invalid: "+want+"\n" {
 		t.Errorf("--config.check: exit %d, stdout %q, stderr %q", code, stdout, stderr)

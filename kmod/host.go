@@ -40,6 +40,7 @@ type Host struct {
 	protocolsCache    hostfs.Cache[map[int]string]
 	rulesetCache      hostfs.Cache[Ruleset]
 	confCache         hostfs.Cache[confParse]
+	sourceCache       hostfs.Cache[any] // the firewall managers' files, by source and path
 	trees             hostfs.TreeCache
 }
 

@@ -18,6 +18,14 @@ type RequirementSpec struct {
 	// with the file's path as the source; one that only a disabled boot
 	// service would load adds none (see serviceRulesets).
 	Rulesets []string
+	// Managers are the firewall managers whose configuration is read when
+	// the host uses them (see ManagerNames); nil reads every one.
+	Managers []string
+}
+
+// WantsManager reports whether the spec reads the firewall manager name.
+func (spec RequirementSpec) WantsManager(name string) bool {
+	return spec.Managers == nil || slices.Contains(spec.Managers, name)
 }
 
 // RulesetRead is one ruleset file as read for the requirements.
@@ -55,7 +63,7 @@ type RequirementSource interface {
 	// Name says what the source is, for logs and documentation.
 	Name() string
 	// Files are the host files and directories it reads for spec.
-	Files(spec RequirementSpec) []string
+	Files(s *Snapshot, spec RequirementSpec) []string
 	// Require adds the modules the source requires to set.
 	Require(s *Snapshot, spec RequirementSpec, backend string, set *RequirementSet)
 }
@@ -70,6 +78,26 @@ var requirementSources = []RequirementSource{
 	nftablesRulesets,
 	bootListSource{},
 	cmdlineSource{},
+}
+
+// managerSource is a firewall manager's source (ufw, firewalld, ...): it
+// reads the manager's own configuration, and only while the host uses
+// that manager.
+type managerSource interface {
+	RequirementSource
+	manager()
+}
+
+// ManagerNames are the firewall managers a configuration may name, in
+// registry order.
+func ManagerNames() []string {
+	var out []string
+	for _, src := range requirementSources {
+		if _, ok := src.(managerSource); ok {
+			out = append(out, src.Name())
+		}
+	}
+	return out
 }
 
 // Requirements asks every source what it requires, with where it asks.

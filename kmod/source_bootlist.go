@@ -6,7 +6,7 @@ type bootListSource struct{}
 
 func (bootListSource) Name() string { return "modules-load.d" }
 
-func (bootListSource) Files(spec RequirementSpec) []string {
+func (bootListSource) Files(_ *Snapshot, spec RequirementSpec) []string {
 	if !spec.IncludeBoot {
 		return nil
 	}

@@ -10,7 +10,7 @@ type cmdlineSource struct{}
 
 func (cmdlineSource) Name() string { return "cmdline" }
 
-func (cmdlineSource) Files(spec RequirementSpec) []string {
+func (cmdlineSource) Files(_ *Snapshot, spec RequirementSpec) []string {
 	if !spec.IncludeBoot {
 		return nil
 	}

@@ -9,7 +9,7 @@ type configSource struct{ source string }
 func (c configSource) Name() string { return c.source }
 
 // Files: the configuration file is read before the spec is made.
-func (configSource) Files(RequirementSpec) []string { return nil }
+func (configSource) Files(*Snapshot, RequirementSpec) []string { return nil }
 
 func (c configSource) Require(_ *Snapshot, spec RequirementSpec, _ string, set *RequirementSet) {
 	for _, r := range spec.Modules {

@@ -17,7 +17,7 @@ func (r rulesetSource) enabled(s *Snapshot, hostPath string) bool {
 	return r.inUse == nil || r.inUse(s, hostPath)
 }
 
-func (r rulesetSource) Files(spec RequirementSpec) []string {
+func (r rulesetSource) Files(_ *Snapshot, spec RequirementSpec) []string {
 	var out []string
 	for _, p := range spec.Rulesets {
 		if format, _ := RulesetFormat(p); format == r.format {

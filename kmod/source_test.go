@@ -62,7 +62,7 @@ func TestRequirementsProvenance(t *testing.T) {
 		set.Found[i].Source != "/etc/iptables/rules.v4" || set.Found[i].Path != "/etc/iptables/rules.v4" {
 		t.Errorf("the ruleset's table: %+v", set.Found)
 	}
-	if files := (bootListSource{}).Files(spec); !slices.Contains(files, "/etc/modules") || !slices.Contains(files, "/etc/modules-load.d") {
+	if files := (bootListSource{}).Files(nil, spec); !slices.Contains(files, "/etc/modules") || !slices.Contains(files, "/etc/modules-load.d") {
 		t.Errorf("boot list files: %q", files)
 	}
 }

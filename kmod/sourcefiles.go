@@ -26,7 +26,7 @@ type sourceEnabler interface {
 func (s *Snapshot) SourceFiles(spec RequirementSpec) []SourceFile {
 	var out []SourceFile
 	for _, src := range requirementSources {
-		for _, p := range src.Files(spec) {
+		for _, p := range src.Files(s, spec) {
 			err := s.readable(p)
 			if err != nil && NotApplicable(err) {
 				continue

@@ -136,3 +136,14 @@ func Sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// Package returns the directory where .ci/testdata unpacked a Debian
+// package (`dpkg -x`): the files the package really ships.
+func Package(t testing.TB, name string) string {
+	t.Helper()
+	dir := filepath.Join(RepoDir(), "testdata", "cache", "packages", name)
+	if _, err := os.Stat(filepath.Join(dir, ".done")); err != nil {
+		Missing(t, "Debian's package "+name+" in testdata/cache/packages", "run `make testdata` (needs Debian's package archive)")
+	}
+	return dir
+}

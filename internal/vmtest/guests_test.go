@@ -26,6 +26,7 @@ func TestVM(t *testing.T) {
 	causes := causeBoots(t, ks)
 	specs = append(specs, causes[:len(ks)]...) // the long "causes" boots
 	specs = append(specs, rulesetBoots(t, ks)...)
+	specs = append(specs, managerBoots(t, ks)...)
 	specs = append(specs, systemdBoot(t, ks))
 	specs = append(specs, causes[len(ks):]...)
 	specs = append(specs, harnessBoots(ks)...)
@@ -35,6 +36,7 @@ func TestVM(t *testing.T) {
 	t.Run("causes", func(t *testing.T) { checkCauses(t, ks, results) })
 	t.Run("rulesets", func(t *testing.T) { checkRulesets(t, ks, results) })
 	t.Run("systemd", func(t *testing.T) { checkSystemd(t, ks, results) })
+	t.Run("managers", func(t *testing.T) { checkManagers(t, ks, results) })
 }
 
 // bin holds the static binaries copied into every guest.

@@ -1,0 +1,86 @@
+package vmtest
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
+)
+
+// managerReasons are the written reasons for a difference between what a
+// manager made the kernel load and what the exporter requires, by
+// scenario ("*" for all).
+var managerReasons = map[string]map[string]string{
+	"*": {},
+}
+
+// managerBoots boot each kernel with systemd on the Debian system that has
+// the firewall managers installed; the scenarios in testdata/managers run
+// in name order in one boot, each turning one manager on the way its user
+// would. Files under testdata/managers/files are in the guest under
+// /vmtest/managers.
+func managerBoots(t *testing.T, ks []Kernel) []Spec {
+	root := SystemdRoot(t)
+	exporter, _ := binaries(t)
+	dir := filepath.Join(testenv.RepoDir(), "internal", "vmtest", "testdata", "managers")
+	script := readTestdata(t, "managers.sh")
+	scripts, _ := filepath.Glob(filepath.Join(dir, "*.sh"))
+	slices.Sort(scripts)
+	for _, s := range scripts {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script += "\n# " + filepath.Base(s) + "\n" + string(b)
+	}
+	files := []File{{Path: "/vmtest/kmod_exporter", HostPath: exporter, Mode: 0o755}}
+	files = append(files, dirFiles(t, filepath.Join(dir, "files"), "/vmtest/managers")...)
+	var specs []Spec
+	for _, k := range ks {
+		specs = append(specs, Spec{Name: k.Release + "/managers", Kernel: k, Init: "systemd", Memory: 1536, Timeout: 12 * time.Minute,
+			Layers: []Layer{root, k.Tree(), {Files: files}}, Script: script})
+	}
+	return specs
+}
+
+// dirFiles are the regular files under a host directory, placed under
+// guest; none if it does not exist.
+func dirFiles(t testing.TB, host, guest string) []File {
+	t.Helper()
+	var files []File
+	err := filepath.WalkDir(host, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, _ := filepath.Rel(host, p)
+		files = append(files, File{Path: guest + "/" + filepath.ToSlash(rel), HostPath: p})
+		return nil
+	})
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// checkManagers: for every manager scenario, the kernel loaded exactly what
+// the exporter requires, and with no manager in use it requires nothing.
+func checkManagers(t *testing.T, ks []Kernel, results map[string]*Result) {
+	judgeBoots(t, ks, results, "managers", "manager", managerReasons)
+	for _, k := range ks {
+		r := results[k.Release+"/managers"]
+		if r == nil {
+			continue
+		}
+		s := readScenario(t, r, "none")
+		if len(s.verdict.Modules) != 0 || len(s.verdict.HostCauses) != 0 {
+			t.Errorf("%s: with no manager in use the exporter requires %d modules and reports %v", k.Release, len(s.verdict.Modules), s.verdict.causeIDs())
+		}
+		if t.Failed() {
+			t.Logf("%s script log:\n%s", k.Release, tail(r.File("script.log"), 40))
+		}
+	}
+}

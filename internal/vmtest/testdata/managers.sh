@@ -1,0 +1,52 @@
+# Sourced by the managers boot: Debian 12 under systemd with ufw, firewalld
+# and fail2ban installed by apt and none of them in use. Each scenario (the
+# scripts in managers/) turns one manager on the way its user would and
+# lets the manager load its rules itself; the judge compares what the
+# kernel loaded with what the exporter requires from the manager's files.
+K=$(uname -r)
+EXP=/vmtest/kmod_exporter
+mkdir -p /vmtest/out
+{ echo "(none)"; cut -d" " -f1 /proc/modules; } > /vmtest/modules.baseline
+
+mods() { cut -d' ' -f1 /proc/modules | sort; }
+
+# The exporter reads the managers only: no module list, no boot list, no
+# ruleset files.
+printf 'modules: []\ninclude_load_on_boot: false\nrulesets: []\n' > /vmtest/managers.yml
+
+# mbegin NAME: scenario NAME starts; what is loaded now is not its doing.
+mbegin() { mkdir -p "/vmtest/out/$1"; mods > "/vmtest/out/$1/before"; }
+
+# mload NAME COMMAND...: the manager's own start (its unit, its tool);
+# output in load.log, status in load.exit.
+mload() {
+  local d=/vmtest/out/$1; shift
+  "$@" > "$d/load.log" 2>&1; echo $? > "$d/load.exit"
+}
+
+# mend NAME: what the kernel loaded, and the exporter's verdict and metrics.
+mend() {
+  local d=/vmtest/out/$1
+  sleep 1
+  mods > "$d/after"; cp "$d/after" "$d/proc_modules"
+  $EXP check --output=json --config.file=/vmtest/managers.yml > "$d/check.json" 2> "$d/check.err"; echo $? > "$d/check.exit"
+  $EXP --output.file="$d/metrics.prom" --log.level=warn --config.file=/vmtest/managers.yml 2> "$d/serve.err"
+  journalctl -b --no-pager -o short-monotonic > "$d/journal" 2>&1
+  echo "$1 $(cut -d' ' -f1 /proc/uptime)" >> /vmtest/out/timing
+}
+
+# mreset UNIT...: stops and disables the units, flushes whatever rules and
+# sets are left and unloads every module loaded since boot, so the next
+# scenario starts from a cold kernel.
+mreset() {
+  local t i m
+  systemctl stop "$@" > /dev/null 2>&1
+  systemctl disable "$@" > /dev/null 2>&1
+  for t in $(cat /proc/net/ip_tables_names 2>/dev/null); do iptables-legacy -t $t -F; iptables-legacy -t $t -X; done
+  for t in $(cat /proc/net/ip6_tables_names 2>/dev/null); do ip6tables-legacy -t $t -F; ip6tables-legacy -t $t -X; done
+  mods | grep -qx nf_tables && nft flush ruleset
+  mods | grep -qx ip_set && ipset destroy
+  for i in 1 2 3 4 5 6 7 8; do
+    for m in $(mods | grep -vxF -f /vmtest/modules.baseline); do rmmod "$m" 2>/dev/null; done
+  done
+}
