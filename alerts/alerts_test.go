@@ -116,6 +116,27 @@ func TestExampleConfigs(t *testing.T) {
 	run(t, "amtool", "check-config", "../examples/alertmanager.yml")
 }
 
+// TestExampleRoutes: in the example Alertmanager configuration critical
+// alerts page, warnings open tickets, and info reaches no one (it is on
+// the dashboard and in Alertmanager's UI): every severity the causes use
+// has its route.
+func TestExampleRoutes(t *testing.T) {
+	want := map[string]string{causes.Critical: "pager", causes.Warning: "tickets", causes.Info: "quiet"}
+	seen := map[string]bool{}
+	for _, d := range causes.All() {
+		seen[d.Severity] = true
+	}
+	for sev := range seen {
+		out, err := exec.Command(testenv.Tool(t, "amtool"), "config", "routes", "test", "--config.file="+exampleAlertmanager, "severity="+sev).Output()
+		if err != nil {
+			t.Fatalf("amtool config routes test severity=%s: %v", sev, err)
+		}
+		if got := strings.TrimSpace(string(out)); got != want[sev] {
+			t.Errorf("severity=%s goes to %q, want %q", sev, got, want[sev])
+		}
+	}
+}
+
 var (
 	alertName   = regexp.MustCompile(`^Kmod[A-Z][A-Za-z]*$`)
 	metricNames = regexp.MustCompile(`\bkmod_[a-z_]+\b`)

@@ -18,6 +18,7 @@ const (
 	ModuleBlacklisted             = "KmodModuleBlacklisted"
 	ModuleDisabled                = "KmodModuleDisabled"
 	ModuleFileMissing             = "KmodModuleFileMissing"
+	RequirementUnknown            = "KmodRequirementUnknown"
 	NoModulesForRunningKernel     = "KmodNoModulesForRunningKernel"
 	ModuleReleaseMismatch         = "KmodModuleReleaseMismatch"
 	ModuleFileUnreadable          = "KmodModuleFileUnreadable"
@@ -33,6 +34,7 @@ const (
 	IptablesOutdated              = "KmodIptablesOutdated"
 	ConntrackTableNearFull        = "KmodConntrackTableNearFull"
 	ExporterCollectorFailed       = "KmodExporterCollectorFailed"
+	ExporterCannotSeeHost         = "KmodExporterCannotSeeHost"
 	ExporterDown                  = "KmodExporterDown"
 	TextfileStale                 = "KmodTextfileStale"
 )

@@ -73,9 +73,10 @@ type HostFacts struct {
 // Prometheus anchors it, so it is anchored here.
 var outdatedIptables = regexp.MustCompile(`^(` + iptablesOutdatedPattern + `)$`)
 
-// Diagnose finds the causes that hold on the host of s for each required
-// module (name to what requires it) and for the host itself.
-func Diagnose(s *kmod.Snapshot, required map[string][]string, facts HostFacts) Diagnosis {
+// Diagnose finds the causes that hold on the host of s for each module the
+// requirement set asks for and for the host itself.
+func Diagnose(s *kmod.Snapshot, set kmod.RequirementSet, facts HostFacts) Diagnosis {
+	required := s.Resolved(set)
 	d := Diagnosis{Kernel: s.Kernel, HostCauses: hostFound(s, facts)}
 	noTree := s.ModuleSupport && !s.ModulesDirPresent
 	pressure := facts.Memory.HasFull && facts.Memory.Full.Avg60/100 > MemoryPressureFullRatio ||
@@ -92,7 +93,13 @@ func Diagnose(s *kmod.Snapshot, required map[string][]string, facts HostFacts) D
 			labels["module"] = name
 			r.Causes = append(r.Causes, found(alert, labels))
 		}
-		if !noTree {
+		if unknown := s.ModuleSupport && !noTree && !st.Known; unknown {
+			// Nothing could load a name no tree knows: not a missing file,
+			// nor a module the next kernel lacks.
+			for _, o := range s.Origins(set, name) {
+				cause(RequirementUnknown, map[string]string{"source": o.Source, "path": o.Path, "line": strconv.Itoa(o.Line)})
+			}
+		} else if !noTree {
 			notLoadedCauses(s, st, facts, pressure, cause)
 			if st.DepStale {
 				cause(DepmodIndexStale, map[string]string{})
@@ -188,4 +195,15 @@ func fileCause(s *kmod.Snapshot, st kmod.ModuleStatus, facts HostFacts, cause fu
 		return false
 	}
 	return true
+}
+
+// CannotSee is the diagnosis of an exporter whose paths do not show a
+// host: one cause per such filesystem and nothing about the host, since
+// nothing read through them is the host's.
+func CannotSee(blind []kmod.Blindness) Diagnosis {
+	var d Diagnosis
+	for _, b := range blind {
+		d.HostCauses = append(d.HostCauses, found(ExporterCannotSeeHost, map[string]string{"filesystem": b.Filesystem, "path": b.Path, "reason": b.Reason}))
+	}
+	return d
 }

@@ -59,7 +59,7 @@ func TestDiagnoseUnreadableModuleFile(t *testing.T) {
 	must(os.RemoveAll(filepath.Join(root, "sys/module/xt_recent")))
 
 	s := snapshotAt(t, root)
-	d := Diagnose(s, map[string][]string{"xt_recent": {"config"}, "xt_set": {"config"}}, HostFacts{})
+	d := Diagnose(s, kmod.RequirementSet{Found: []kmod.Provenance{{Name: "xt_recent", Source: "config"}, {Name: "xt_set", Source: "config"}}}, HostFacts{})
 	var got []string
 	for _, m := range d.Modules {
 		for _, c := range m.Causes {
@@ -91,11 +91,38 @@ func TestDiagnoseHostThresholds(t *testing.T) {
 		{HostFacts{Iptables: "1.4.21"}, []string{"KmodIptablesOutdated info"}},
 	} {
 		var got []string
-		for _, h := range Diagnose(s, nil, c.facts).HostCauses {
+		for _, h := range Diagnose(s, kmod.RequirementSet{}, c.facts).HostCauses {
 			got = append(got, h.Alert+" "+h.Severity)
 		}
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%+v: host causes %q, want %q", c.facts, got, c.want)
 		}
+	}
+}
+
+// TestDiagnoseUnknownRequirement: a name no tree, alias or kernel option
+// knows is an unknown requirement at the line that asks for it, and not a
+// missing file; a real module missing from the tree still is one.
+func TestDiagnoseUnknownRequirement(t *testing.T) {
+	s := snapshotAt(t, filepath.Join("..", "fixtures", "missing-file"))
+	set := kmod.RequirementSet{Found: []kmod.Provenance{
+		{Name: "xt_multiprot", Source: "modules-load.d", Path: "/etc/modules-load.d/typo.conf", Line: 2},
+		{Name: "ipt_nosuchthing", Source: "/etc/iptables/rules.v4", Path: "/etc/iptables/rules.v4"},
+		{Name: "nf_conntrack", Source: "config"},
+	}}
+	var got []string
+	for _, m := range Diagnose(s, set, HostFacts{}).Modules {
+		for _, c := range m.Causes {
+			got = append(got, c.Alert+" "+c.Severity+" "+c.Labels["module"]+" "+c.Labels["path"]+":"+c.Labels["line"])
+		}
+	}
+	slices.Sort(got)
+	want := []string{
+		"KmodModuleFileMissing critical nf_conntrack :",
+		"KmodRequirementUnknown warning ipt_nosuchthing /etc/iptables/rules.v4:0",
+		"KmodRequirementUnknown warning xt_multiprot /etc/modules-load.d/typo.conf:2",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("causes\n%q, want\n%q", got, want)
 	}
 }

@@ -61,6 +61,22 @@ var hostCauses = []Definition{
 		},
 	},
 	{
+		Name: ExporterCannotSeeHost, Group: groupExporter, Severity: Critical, For: "5m",
+		Why: []string{"Critical: while it holds nothing about the host is watched, and no module alert", "can fire for a host the exporter cannot see."},
+		Expr:    "kmod_exporter_host_readable == 0",
+		Summary: "kmod_exporter is pointed at something that is not the host, so the firewall's modules are not watched.",
+		Description: []string{
+			"kmod_exporter on {{ $labels.instance }} reads the host's {{ $labels.filesystem }} at {{ $labels.path }}, which",
+			"{{ $labels.reason }}. This is the exporter's configuration, not a fault of the host: every collector that reads it",
+			"reports failure, and no module alert can fire until it is fixed.",
+		},
+		Fix: []string{
+			"Point --path.{{ $labels.filesystem }} at the host's {{ $labels.filesystem }} as mounted in the exporter's container or",
+			"unit (the shipped DaemonSet mounts the host's / at /host and passes --path.rootfs=/host, --path.procfs=/host/proc",
+			"and --path.sysfs=/host/sys), then restart it; `kmod_exporter check` with the same flags says what it sees.",
+		},
+	},
+	{
 		Name: ExporterCollectorFailed, Group: groupExporter, Severity: Warning, For: "10m",
 		Expr:    "kmod_scrape_collector_success == 0",
 		Summary: "kmod_exporter cannot read part of the host, so some causes would go unseen.",

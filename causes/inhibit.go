@@ -20,6 +20,7 @@ type Inhibition struct {
 var explainsNotLoaded = []string{
 	ModuleBlacklisted, ModuleDisabled, ModuleFileMissing, ModuleFileUnreadable, ModuleReleaseMismatch,
 	ModuleDependencyMissing, ModuleNotLoadedMemoryPressure, KernelBuiltWithoutModule, KernelWithoutModuleSupport,
+	RequirementUnknown,
 }
 
 // unregistered are the symptoms a module that is not loaded shows in
@@ -33,6 +34,7 @@ var followNoTree = []string{
 	ModuleNotLoaded, ModuleBlacklisted, ModuleDisabled, ModuleFileMissing, ModuleReleaseMismatch, ModuleFileUnreadable,
 	ModuleDependencyMissing, ModuleNotLoadedMemoryPressure, ModuleNotPersistent, XtablesMatchNotRegistered,
 	XtablesTargetNotRegistered, KernelBuiltWithoutModule, DepmodIndexStale, NextBootModuleMissing,
+	RequirementUnknown,
 }
 
 // Inhibitions are the inhibit rules that make one root cause one page.
@@ -52,6 +54,15 @@ func Inhibitions() []Inhibition {
 			Sources: []string{ModuleNotLoaded},
 			Targets: unregistered,
 			Equal:   []string{"instance", "module"},
+		},
+		{
+			Why: []string{
+				`An exporter that cannot see the host fails its collectors because of`,
+				`its own paths: that, not a collector, is what to fix.`,
+			},
+			Sources: []string{ExporterCannotSeeHost},
+			Targets: []string{ExporterCollectorFailed},
+			Equal:   []string{"instance"},
 		},
 		{
 			Why: []string{

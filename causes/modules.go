@@ -77,6 +77,7 @@ var moduleCauses = []Definition{
     and on (job, instance, module) kmod_module_loaded == 0
     and on (job, instance, module) kmod_module_required
     unless on (job, instance, module) kmod_module_kernel_config{value="n"}
+    unless on (job, instance, module) kmod_requirement_unknown
     and on (job, instance) kmod_kernel_modules_dir_present == 1
 )
 * on (job, instance) group_left (release) kmod_kernel_info
@@ -115,6 +116,23 @@ var moduleCauses = []Definition{
 			"Compare `uname -r` with `ls /lib/modules/`. Reboot and pick a kernel whose modules are installed from the GRUB",
 			"menu, or reinstall this one: `sudo apt-get install --reinstall linux-image-{{ $labels.release }}`",
 			"(RHEL: `sudo yum reinstall kernel-{{ $labels.release }}`).",
+		},
+	},
+	{
+		Name: RequirementUnknown, Group: groupModules, Severity: Warning, For: "10m",
+		Expr: `kmod_requirement_unknown == 1
+`,
+		Summary: "A firewall rule or configuration asks for a module that no installed kernel has.",
+		Description: []string{
+			"{{ $labels.module }} is required on {{ $labels.instance }} by {{ $labels.source }}{{ with $labels.path }} ({{ . }}",
+			"{{- with $labels.line }}{{ if ne . \"0\" }} line {{ . }}{{ end }}{{ end }}){{ end }}, but no installed module tree, alias,",
+			"built-in list or netfilter kernel option knows the name: a typo, or an extension no kernel provides. Nothing can",
+			"load it, so it is not reported as a missing file.",
+		},
+		Fix: []string{
+			"Correct the name where it is asked for: the module or alias as `modinfo` knows it (`modinfo -n <name>` prints its",
+			"file), or remove the request if the rule does not need it. If the module comes from a package that is not",
+			"installed (an out-of-tree module), install that package for the running kernel.",
 		},
 	},
 	{
@@ -266,6 +284,7 @@ var moduleCauses = []Definition{
 		Name: NextBootModuleMissing, Group: groupModules, Severity: Warning, For: "10m",
 		Expr: `kmod_module_present_for_release == 0
   and on (job, instance, module) kmod_module_required
+  unless on (job, instance, module) kmod_requirement_unknown
 `,
 		Summary: "An installed kernel lacks a required module; booting it would break the firewall.",
 		Description: []string{

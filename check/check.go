@@ -62,6 +62,9 @@ type Report struct {
 	// be read: the modules they need are unknown, so the host is not
 	// called healthy and check exits 2.
 	Unreadable []UnreadableFile `json:"unreadable,omitempty"`
+	// Blind: the exporter's paths show no host (see kmod.View.Blind);
+	// HostCauses says which and nothing else is judged.
+	Blind bool `json:"cannot_see_host,omitempty"`
 }
 
 // UnreadableFile is a requirement file check could not read, and why.
@@ -74,6 +77,9 @@ type UnreadableFile struct {
 // modules reqs requires to w. Exit status: 0 healthy, 1 a required module
 // is unhealthy (a critical cause), 2 the host could not be read.
 func Run(w io.Writer, view *kmod.View, reqs kmod.RequirementSpec, opts Options) int {
+	if blind := view.Blind(); len(blind) > 0 {
+		return cannotSee(w, blind, opts)
+	}
 	s, err := view.Snapshot()
 	if s == nil {
 		fmt.Fprintln(os.Stderr, "check: cannot read the host:", err)
@@ -88,8 +94,9 @@ func Run(w io.Writer, view *kmod.View, reqs kmod.RequirementSpec, opts Options) 
 	facts.Memory, _ = view.Memory()
 	facts.Conntrack, _ = view.Conntrack()
 	facts.Iptables, _, _ = view.IptablesVersion()
-	required, rulesets, _ := s.Required(reqs, view.IptablesBackend())
-	out, err := report(s, causes.Diagnose(s, required, facts))
+	set := s.Requirements(reqs, view.IptablesBackend())
+	rulesets := set.Rulesets
+	out, err := report(s, causes.Diagnose(s, set, facts))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "check:", err)
 		return 2
@@ -98,14 +105,8 @@ func Run(w io.Writer, view *kmod.View, reqs kmod.RequirementSpec, opts Options) 
 	for _, u := range out.Unreadable {
 		fmt.Fprintf(os.Stderr, "check: cannot read %s: %s\n", u.Path, u.Error)
 	}
-	if opts.Format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return 2
-		}
-	} else {
-		printTable(w, out, useColor(opts.Color))
+	if !write(w, out, opts) {
+		return 2
 	}
 	switch {
 	case len(out.Unreadable) > 0:
@@ -114,6 +115,36 @@ func Run(w io.Writer, view *kmod.View, reqs kmod.RequirementSpec, opts Options) 
 		return 1
 	}
 	return 0
+}
+
+// write prints the report in the format asked for; false if it could not.
+func write(w io.Writer, out Report, opts Options) bool {
+	if opts.Format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out) == nil
+	}
+	printTable(w, out, useColor(opts.Color))
+	return true
+}
+
+// cannotSee reports paths that show no host: the exporter's configuration,
+// never the host, is at fault, so nothing else is judged and check exits 2.
+func cannotSee(w io.Writer, blind []kmod.Blindness, opts Options) int {
+	out := Report{Modules: []ModuleReport{}, HostCauses: []CauseReport{}}
+	for _, c := range causes.CannotSee(blind).HostCauses {
+		t, err := causes.Render(c, "this host")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "check:", err)
+		}
+		out.HostCauses = append(out.HostCauses, CauseReport{Cause: c, Summary: t.Summary, Fix: t.Fix, Runbook: t.Runbook})
+	}
+	out.Blind = true
+	for _, b := range blind {
+		fmt.Fprintf(os.Stderr, "check: cannot see the host: --path.%s=%s %s\n", b.Filesystem, b.Path, b.Reason)
+	}
+	write(w, out, opts)
+	return 2
 }
 
 // unreadable lists the requirement files that exist but could not be read

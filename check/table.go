@@ -23,6 +23,10 @@ func useColor(mode string) bool {
 }
 
 func printTable(w io.Writer, out Report, color bool) {
+	if out.Blind {
+		printBlind(w, out, color)
+		return
+	}
 	paint := func(code, s string) string {
 		if !color {
 			return s
@@ -75,9 +79,41 @@ func printTable(w io.Writer, out Report, color bool) {
 	switch {
 	case len(out.Unreadable) > 0:
 		fmt.Fprintln(w, "\nINCOMPLETE: a file that says which modules are required could not be read; see above.")
+	case out.Healthy && warnings(out) > 0:
+		fmt.Fprintf(w, "\nno critical cause, %d warning(s) above: they do not change the exit status.\n", warnings(out))
 	case out.Healthy:
 		fmt.Fprintln(w, "\nhealthy: every required module is loaded or can be.")
 	default:
 		fmt.Fprintln(w, "\nUNHEALTHY: see the causes above.")
 	}
+}
+
+// warnings counts the causes of warning severity.
+func warnings(out Report) int {
+	n := 0
+	for _, c := range out.HostCauses {
+		if c.Severity == "warning" {
+			n++
+		}
+	}
+	for _, m := range out.Modules {
+		for _, c := range m.Causes {
+			if c.Severity == "warning" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// printBlind says that the paths show no host, and how to fix them.
+func printBlind(w io.Writer, out Report, color bool) {
+	for _, c := range out.HostCauses {
+		fmt.Fprintf(w, "%s: --path.%s=%s %s\n  Fix: %s\n  Runbook: %s\n\n", c.Alert, c.Labels["filesystem"], c.Labels["path"], c.Labels["reason"], c.Fix, c.Runbook)
+	}
+	msg := "CANNOT SEE THE HOST: the exporter's paths show no host, so nothing about it was judged; fix the paths above."
+	if color {
+		msg = "\x1b[31m" + msg + "\x1b[0m"
+	}
+	fmt.Fprintln(w, msg)
 }

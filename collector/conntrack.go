@@ -36,6 +36,8 @@ func counter(name, help string) *Desc {
 
 type conntrackCollector struct{}
 
+func (*conntrackCollector) filesystems() []string { return []string{kmod.Procfs} }
+
 func (c *conntrackCollector) Update(host *kmod.View, out *Sink) error {
 	ct, err := host.Conntrack()
 	if ct.Available {

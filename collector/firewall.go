@@ -37,6 +37,8 @@ type firewallCollector struct {
 	logger       log.Logger
 }
 
+func (*firewallCollector) filesystems() []string { return []string{kmod.Procfs, kmod.Rootfs} }
+
 // Update is update through a module snapshot of its own, for a caller
 // other than the scheduler.
 func (c *firewallCollector) Update(host *kmod.View, out *Sink) error {

@@ -29,6 +29,8 @@ type kernelCollector struct {
 	logger log.Logger
 }
 
+func (*kernelCollector) filesystems() []string { return []string{kmod.Procfs, kmod.Rootfs} }
+
 func (c *kernelCollector) Update(host *kmod.View, out *Sink) error {
 	k, err := host.Kernel()
 	if err != nil {

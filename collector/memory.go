@@ -25,6 +25,8 @@ type memoryCollector struct {
 	logger log.Logger
 }
 
+func (*memoryCollector) filesystems() []string { return []string{kmod.Procfs} }
+
 func (c *memoryCollector) Update(host *kmod.View, out *Sink) error {
 	m, err := host.Memory()
 	out.Add(memoryPressureSupported, boolValue(m.PSISupported))

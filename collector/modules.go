@@ -56,6 +56,8 @@ var (
 		"One series per file or directory a requirement source reads that exists on the host (source: iptables-save, nftables, modules-load.d, cmdline), value 1. enabled is false for a file whose rules are not applied at boot (/etc/nftables.conf while nftables.service is disabled): it requires nothing.", "source", "path", "enabled")
 	requirementSourceReadable = newDesc("requirement", "source_readable",
 		"1 if the exporter can read the requirement source's file or directory; 0 if not (the modules it would require are then unknown; the log says why).", "source", "path")
+	requirementUnknown = newDesc("requirement", "unknown",
+		"1 for a required name that no installed module tree, alias index, built-in list or netfilter kernel option knows (a typo, or an extension no kernel has), with the source, file and line that ask for it: nothing could load it, so it is reported as unknown rather than as a missing file. Only present for such names.", "module", "source", "path", "line")
 	modprobeBadLines = newDesc("modprobe", "config_ignored_lines",
 		"Lines of modprobe.d files that kmod ignores as malformed (see the debug log for file and line).")
 )
@@ -97,7 +99,7 @@ func (c *modulesCollector) update(sc *scrape, out *Sink) error {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		c.addModule(out, s, name, m.required[name], others)
+		c.addModule(out, s, m, name, others)
 		if sym, ok := kmod.ConfigSymbol(name); ok && haveConfig {
 			out.Add(moduleKernelConfig, 1, name, sym, kconfig.Tristate(sym))
 		}
@@ -141,11 +143,17 @@ func (c *modulesCollector) logSnapshot(s *kmod.Snapshot, invalid []kmod.BootEntr
 
 // addModule adds the series of one required module but its kernel_config,
 // which needs the kernel's configuration.
-func (c *modulesCollector) addModule(out *Sink, s *kmod.Snapshot, name string, sources, others []string) {
-	for _, src := range sources {
+func (c *modulesCollector) addModule(out *Sink, s *kmod.Snapshot, m *moduleState, name string, others []string) {
+	for _, src := range m.required[name] {
 		out.Add(moduleRequired, 1, name, src)
 	}
 	st := s.Module(name)
+	if !st.Known && s.ModuleSupport && s.ModulesDirPresent {
+		for _, p := range s.Origins(m.set, name) {
+			out.Add(requirementUnknown, 1, name, p.Source, p.Path, strconv.Itoa(p.Line))
+			level.Warn(c.logger).Log("msg", "a required name is no module, alias or built-in of any installed kernel", "module", name, "source", p.Source, "path", p.Path, "line", p.Line)
+		}
+	}
 	// A bad module file is a verdict about that file, reported as its
 	// own series: the collector still read the host.
 	if st.FileErr != nil {

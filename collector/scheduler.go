@@ -2,11 +2,14 @@ package collector
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log/level"
+
+	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
 
 var (
@@ -52,7 +55,50 @@ func (kc *KmodCollector) run(deadline time.Time) []*Sink {
 		// the scrape ends, rather than when the last worker returns.
 		sc.modules.done()
 	}
-	return r.sinks(time.Since(begin))
+	return append(r.sinks(time.Since(begin)), hostReadable(sc))
+}
+
+// filesystemReader is a collector that reads only some of the host's
+// filesystems (kmod.Procfs, Sysfs, Rootfs); the others read all three.
+type filesystemReader interface{ filesystems() []string }
+
+// blindFor says why a collector cannot see the host: a filesystem it reads
+// is not the host's (see kmod.View.Blind).
+func blindFor(sc *scrape, c Collector) error {
+	if sc.view == nil {
+		return nil
+	}
+	reads := []string{kmod.Procfs, kmod.Sysfs, kmod.Rootfs}
+	if r, ok := c.(filesystemReader); ok {
+		reads = r.filesystems()
+	}
+	for _, b := range sc.view.Blind() {
+		if slices.Contains(reads, b.Filesystem) {
+			return fmt.Errorf("cannot see the host: --path.%s=%s %s", b.Filesystem, b.Path, b.Reason)
+		}
+	}
+	return nil
+}
+
+var hostReadableDesc = newDesc("exporter", "host_readable",
+	"1 per filesystem the exporter reads the host through (--path.procfs, --path.sysfs, --path.rootfs) when it shows a host; 0 with the reason when it does not (a path that does not exist, a procfs without sys/kernel/osrelease, a root with no /lib/modules while the kernel has modules loaded): the exporter's configuration is wrong, and the collectors that read it report success 0.", "filesystem", "path", "reason")
+
+// hostReadable reports, for each filesystem, whether it shows a host.
+func hostReadable(sc *scrape) *Sink {
+	out := &Sink{}
+	if sc.view == nil {
+		return out
+	}
+	blind := sc.view.Blind()
+	for _, fsys := range []string{kmod.Procfs, kmod.Sysfs, kmod.Rootfs} {
+		i := slices.IndexFunc(blind, func(b kmod.Blindness) bool { return b.Filesystem == fsys })
+		if i < 0 {
+			out.Add(hostReadableDesc, 1, fsys, sc.view.Path(fsys), "")
+			continue
+		}
+		out.Add(hostReadableDesc, 0, fsys, blind[i].Path, blind[i].Reason)
+	}
+	return out
 }
 
 // scrapeRun is one run of the collectors. Workers record results here and
@@ -112,6 +158,11 @@ func (kc *KmodCollector) update(i int, sc *scrape) *result {
 	hint := &kc.hints[i]
 	sink := &Sink{samples: make([]sample, 0, hint.samples.Load()+2), labels: make([]string, 0, hint.labels.Load()+2)}
 	start := time.Now()
+	if err := blindFor(sc, kc.collectors[kc.names[i]]); err != nil {
+		// What it would read is not the host: its series would blame the
+		// host for the exporter's paths.
+		return &result{kc.names[i], sink, err, time.Since(start)}
+	}
 	var err error
 	switch c := kc.collectors[kc.names[i]].(type) {
 	case scrapeCollector:

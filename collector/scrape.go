@@ -71,6 +71,7 @@ type moduleState struct {
 	// spec is the configuration in force when the snapshot was read;
 	// required, rulesets and invalid are snap.Required's answer to it.
 	spec     Requirements
+	set      kmod.RequirementSet
 	required map[string][]string
 	rulesets []kmod.RulesetRead
 	invalid  []kmod.BootEntry
@@ -85,7 +86,8 @@ func (m *moduleState) lock(view *kmod.View, requirements func() Requirements) *m
 		m.snap, m.err = view.Snapshot()
 		if m.snap != nil {
 			m.spec = requirements()
-			m.required, m.rulesets, m.invalid = m.snap.Required(m.spec, view.IptablesBackend())
+			m.set = m.snap.Requirements(m.spec, view.IptablesBackend())
+			m.required, m.rulesets, m.invalid = m.snap.Resolved(m.set), m.set.Rulesets, m.set.Invalid
 		}
 	}
 	return m

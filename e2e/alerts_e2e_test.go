@@ -42,6 +42,8 @@ var expectedAlerts = map[string][]string{
 	"nft-only":               {"KmodModuleNotPersistent module=nf_conntrack"},
 	"kernel-without-module":  {"KmodKernelBuiltWithoutModule module=xt_recent"},
 	"upgrade-pending":        {"KmodNextBootModuleMissing module=xt_recent release=6.1.0-19-amd64"},
+	"wrong-rootfs":           {"KmodExporterCannotSeeHost path=fixtures/wrong-rootfs/root"},
+	"unknown-requirement":    {"KmodRequirementUnknown module=xt_multiprot path=/etc/modules-load.d/typo.conf line=2"},
 	"conntrack-near-full":    {"KmodConntrackTableNearFull"},
 	"file-unreadable":        {"KmodModuleFileUnreadable module=xt_recent path=/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/xt_recent.ko.zst"},
 }

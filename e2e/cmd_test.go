@@ -45,6 +45,7 @@ func golden(t *testing.T, path, got string) {
 // script reading the documented output would.
 type checkJSON struct {
 	Healthy    bool         `json:"healthy"`
+	Blind      bool         `json:"cannot_see_host"`
 	HostCauses []checkCause `json:"host_causes"`
 	Modules    []struct {
 		Causes []checkCause `json:"causes"`
@@ -98,6 +99,9 @@ func TestCheckCommand(t *testing.T) {
 			if critical {
 				wantCode = 1
 			}
+			if out.Blind {
+				wantCode = 2 // the exporter's paths, not the host, are wrong
+			}
 			if code != wantCode || jcode != wantCode || out.Healthy != !critical {
 				t.Errorf("exit %d (json %d), healthy %v; want exit %d", code, jcode, out.Healthy, wantCode)
 			}
@@ -106,8 +110,18 @@ func TestCheckCommand(t *testing.T) {
 			}
 		})
 	}
-	if _, code := runBinary(t, "--path.procfs=/nonexistent", "check"); code != 2 {
-		t.Errorf("unreadable host: exit %d, want 2", code)
+	for _, flag := range []string{"--path.procfs", "--path.sysfs", "--path.rootfs"} {
+		var args []string
+		for _, a := range scenarioArgs("healthy") {
+			if strings.HasPrefix(a, flag+"=") {
+				a = flag + "=/nonexistent"
+			}
+			args = append(args, a)
+		}
+		out, code := runBinary(t, append(args, "check")...)
+		if code != 2 || !strings.Contains(out, "CANNOT SEE THE HOST") || strings.Contains(out, "healthy") {
+			t.Errorf("%s=/nonexistent: exit %d, want 2 and CANNOT SEE THE HOST:\n%s", flag, code, out)
+		}
 	}
 	if out, _ := runBinary(t, append(scenarioArgs("blacklisted"), "check", "--color=always")...); !strings.Contains(out, "\x1b[31mFAIL") {
 		t.Error("--color=always does not colour FAIL")

@@ -41,7 +41,7 @@ func TestHealthyHost(t *testing.T) {
 	want := ModuleStatus{
 		Name: "nf_conntrack", Loaded: true, State: "Live", OnDisk: true,
 		File:        "/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz",
-		FileRelease: "6.1.0-18-amd64", ReleaseMatch: true, DepsOK: true, LoadOnBoot: true,
+		FileRelease: "6.1.0-18-amd64", ReleaseMatch: true, DepsOK: true, LoadOnBoot: true, Known: true,
 		Deps: []Dependency{{Name: "nf_defrag_ipv6", Loaded: true, Usable: true}, {Name: "nf_defrag_ipv4", Loaded: true, Usable: true}, {Name: "libcrc32c", Loaded: true, Usable: true}},
 	}
 	if !reflect.DeepEqual(st, want) {

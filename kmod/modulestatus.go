@@ -44,6 +44,10 @@ type ModuleStatus struct {
 	LoadOnBoot   bool
 	// FileErr is why the module file's header could not be read, if so.
 	FileErr error
+	// Known: some installed tree, alias index, built-in list or the
+	// kernel's netfilter options know the name. An unknown name (a typo, an
+	// extension no kernel has) is not a missing file: nothing could load it.
+	Known bool
 	// DepStale: modules.dep exists but does not list the file that is on
 	// disk, or the file is more than depmodMargin newer than it: depmod was
 	// not run after the module was installed, and modprobe may not find it.
@@ -103,7 +107,21 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 		}
 	}
 	st.LoadOnBoot = s.bootModules()[name]
+	st.Known = st.Loaded || st.Builtin || st.OnDisk || s.knownElsewhere(name)
 	return st
+}
+
+// knownElsewhere reports whether a module that is neither loaded, built in
+// nor on disk is still a real name: modules.dep lists it, the kernel's
+// netfilter options name it, or another installed release has it.
+func (s *Snapshot) knownElsewhere(name string) bool {
+	if s.dep.Has(name) {
+		return true
+	}
+	if _, ok := ConfigSymbol(name); ok {
+		return true
+	}
+	return slices.ContainsFunc(s.OtherReleases(), func(rel string) bool { return s.PresentInRelease(name, rel) })
 }
 
 // dependency answers whether a module others depend on is loaded or

@@ -76,6 +76,7 @@ var requirementSources = []RequirementSource{
 	configSource{source: "flag"},
 	iptablesRulesets,
 	nftablesRulesets,
+	ipsetSource{},
 	bootListSource{},
 	cmdlineSource{},
 }
@@ -126,7 +127,13 @@ func (s *Snapshot) Requirements(spec RequirementSpec, backend string) Requiremen
 // backend the rulesets are loaded with (see IptablesBackend).
 func (s *Snapshot) Required(spec RequirementSpec, backend string) (required map[string][]string, rulesets []RulesetRead, invalid []BootEntry) {
 	set := s.Requirements(spec, backend)
-	required = map[string][]string{}
+	return s.Resolved(set), set.Rulesets, set.Invalid
+}
+
+// Resolved is the set's modules (normalized, through aliases) and the
+// sources requiring each.
+func (s *Snapshot) Resolved(set RequirementSet) map[string][]string {
+	required := map[string][]string{}
 	for _, p := range set.Found {
 		for _, m := range s.Resolve(p.Name) {
 			if !slices.Contains(required[m], p.Source) {
@@ -134,7 +141,19 @@ func (s *Snapshot) Required(spec RequirementSpec, backend string) (required map[
 			}
 		}
 	}
-	return required, set.Rulesets, set.Invalid
+	return required
+}
+
+// Origins are the requests in set that resolve to module: where a user
+// finds what asks for it.
+func (s *Snapshot) Origins(set RequirementSet, module string) []Provenance {
+	var out []Provenance
+	for _, p := range set.Found {
+		if slices.Contains(s.Resolve(p.Name), module) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // sortRulesets puts the rulesets, and what they require, back in the

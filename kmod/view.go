@@ -20,6 +20,7 @@ type View struct {
 	backend   func() string
 	memory    func() (Memory, error)
 	conntrack func() (Conntrack, error)
+	blind     func() []Blindness
 
 	protocolsOnce sync.Once
 	protocolTable map[int]string
@@ -62,6 +63,7 @@ func (h *Host) View() *View {
 	v.backend = sync.OnceValue(func() string { return v.readIptablesBackend() })
 	v.memory = sync.OnceValues(func() (Memory, error) { return readMemory(h.proc) })
 	v.conntrack = sync.OnceValues(func() (Conntrack, error) { return readConntrack(h.proc) })
+	v.blind = sync.OnceValue(v.readBlind)
 	return v
 }
 

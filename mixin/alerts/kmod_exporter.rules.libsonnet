@@ -12,7 +12,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleNotLoaded.md",
             "summary": "A kernel module the firewall needs is not loaded."
           },
-          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance, module) ALERTS{alertname=~\"KmodModuleBlacklisted|KmodModuleDisabled|KmodModuleFileMissing|KmodModuleFileUnreadable|KmodModuleReleaseMismatch|KmodModuleDependencyMissing|KmodModuleNotLoadedMemoryPressure|KmodKernelBuiltWithoutModule|KmodKernelWithoutModuleSupport\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance, module) ALERTS{alertname=~\"KmodModuleBlacklisted|KmodModuleDisabled|KmodModuleFileMissing|KmodModuleFileUnreadable|KmodModuleReleaseMismatch|KmodModuleDependencyMissing|KmodModuleNotLoadedMemoryPressure|KmodKernelBuiltWithoutModule|KmodKernelWithoutModuleSupport|KmodRequirementUnknown\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -54,7 +54,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleFileMissing.md",
             "summary": "A required kernel module's file is missing for the running kernel."
           },
-          "expr": "(\n  kmod_module_present_on_disk == 0\n    and on (job, instance, module) kmod_module_builtin == 0\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n    unless on (job, instance, module) kmod_module_kernel_config{value=\"n\"}\n    and on (job, instance) kmod_kernel_modules_dir_present == 1\n)\n* on (job, instance) group_left (release) kmod_kernel_info\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "(\n  kmod_module_present_on_disk == 0\n    and on (job, instance, module) kmod_module_builtin == 0\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n    unless on (job, instance, module) kmod_module_kernel_config{value=\"n\"}\n    unless on (job, instance, module) kmod_requirement_unknown\n    and on (job, instance) kmod_kernel_modules_dir_present == 1\n)\n* on (job, instance) group_left (release) kmod_kernel_info\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -72,6 +72,20 @@
           "for": "2m",
           "labels": {
             "severity": "critical"
+          }
+        },
+        {
+          "alert": "KmodRequirementUnknown",
+          "annotations": {
+            "description": "{{ $labels.module }} is required on {{ $labels.instance }} by {{ $labels.source }}{{ with $labels.path }} ({{ . }} {{- with $labels.line }}{{ if ne . \"0\" }} line {{ . }}{{ end }}{{ end }}){{ end }}, but no installed module tree, alias, built-in list or netfilter kernel option knows the name: a typo, or an extension no kernel provides. Nothing can load it, so it is not reported as a missing file.",
+            "fix": "Correct the name where it is asked for: the module or alias as `modinfo` knows it (`modinfo -n <name>` prints its file), or remove the request if the rule does not need it. If the module comes from a package that is not installed (an out-of-tree module), install that package for the running kernel.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodRequirementUnknown.md",
+            "summary": "A firewall rule or configuration asks for a module that no installed kernel has."
+          },
+          "expr": "kmod_requirement_unknown == 1\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "for": "10m",
+          "labels": {
+            "severity": "warning"
           }
         },
         {
@@ -194,7 +208,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodNextBootModuleMissing.md",
             "summary": "An installed kernel lacks a required module; booting it would break the firewall."
           },
-          "expr": "kmod_module_present_for_release == 0\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "kmod_module_present_for_release == 0\n  and on (job, instance, module) kmod_module_required\n  unless on (job, instance, module) kmod_requirement_unknown\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "10m",
           "labels": {
             "severity": "warning"
@@ -213,7 +227,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodXtablesMatchNotRegistered.md",
             "summary": "A firewall rule uses an iptables match the kernel does not have."
           },
-          "expr": "kmod_xtables_match_registered == 0\nunless on (job, instance, module) ALERTS{alertname=~\"KmodModuleBlacklisted|KmodModuleDisabled|KmodModuleFileMissing|KmodModuleFileUnreadable|KmodModuleReleaseMismatch|KmodModuleDependencyMissing|KmodModuleNotLoadedMemoryPressure|KmodKernelBuiltWithoutModule|KmodKernelWithoutModuleSupport\"}\nunless on (job, instance, module) ALERTS{alertname=\"KmodModuleNotLoaded\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "kmod_xtables_match_registered == 0\nunless on (job, instance, module) ALERTS{alertname=~\"KmodModuleBlacklisted|KmodModuleDisabled|KmodModuleFileMissing|KmodModuleFileUnreadable|KmodModuleReleaseMismatch|KmodModuleDependencyMissing|KmodModuleNotLoadedMemoryPressure|KmodKernelBuiltWithoutModule|KmodKernelWithoutModuleSupport|KmodRequirementUnknown\"}\nunless on (job, instance, module) ALERTS{alertname=\"KmodModuleNotLoaded\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -227,7 +241,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodXtablesTargetNotRegistered.md",
             "summary": "A firewall rule jumps to an iptables target the kernel does not have."
           },
-          "expr": "kmod_xtables_target_registered == 0\nunless on (job, instance, module) ALERTS{alertname=~\"KmodModuleBlacklisted|KmodModuleDisabled|KmodModuleFileMissing|KmodModuleFileUnreadable|KmodModuleReleaseMismatch|KmodModuleDependencyMissing|KmodModuleNotLoadedMemoryPressure|KmodKernelBuiltWithoutModule|KmodKernelWithoutModuleSupport\"}\nunless on (job, instance, module) ALERTS{alertname=\"KmodModuleNotLoaded\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "kmod_xtables_target_registered == 0\nunless on (job, instance, module) ALERTS{alertname=~\"KmodModuleBlacklisted|KmodModuleDisabled|KmodModuleFileMissing|KmodModuleFileUnreadable|KmodModuleReleaseMismatch|KmodModuleDependencyMissing|KmodModuleNotLoadedMemoryPressure|KmodKernelBuiltWithoutModule|KmodKernelWithoutModuleSupport|KmodRequirementUnknown\"}\nunless on (job, instance, module) ALERTS{alertname=\"KmodModuleNotLoaded\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -267,6 +281,20 @@
       "name": "kmod_exporter.exporter",
       "rules": [
         {
+          "alert": "KmodExporterCannotSeeHost",
+          "annotations": {
+            "description": "kmod_exporter on {{ $labels.instance }} reads the host's {{ $labels.filesystem }} at {{ $labels.path }}, which {{ $labels.reason }}. This is the exporter's configuration, not a fault of the host: every collector that reads it reports failure, and no module alert can fire until it is fixed.",
+            "fix": "Point --path.{{ $labels.filesystem }} at the host's {{ $labels.filesystem }} as mounted in the exporter's container or unit (the shipped DaemonSet mounts the host's / at /host and passes --path.rootfs=/host, --path.procfs=/host/proc and --path.sysfs=/host/sys), then restart it; `kmod_exporter check` with the same flags says what it sees.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodExporterCannotSeeHost.md",
+            "summary": "kmod_exporter is pointed at something that is not the host, so the firewall's modules are not watched."
+          },
+          "expr": "kmod_exporter_host_readable == 0",
+          "for": "5m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
           "alert": "KmodExporterCollectorFailed",
           "annotations": {
             "description": "The {{ $labels.collector }} collector of kmod_exporter on {{ $labels.instance }} fails at every scrape; its metrics are missing or incomplete.",
@@ -274,7 +302,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodExporterCollectorFailed.md",
             "summary": "kmod_exporter cannot read part of the host, so some causes would go unseen."
           },
-          "expr": "kmod_scrape_collector_success == 0",
+          "expr": "kmod_scrape_collector_success == 0\nunless on (job, instance) ALERTS{alertname=\"KmodExporterCannotSeeHost\"}\n",
           "for": "10m",
           "labels": {
             "severity": "warning"

@@ -14,9 +14,13 @@ judge() {
   ln -sfn /usr/sbin/iptables-$backend /etc/alternatives/iptables
   printf 'modules: []\ninclude_load_on_boot: false\nrulesets: [%s]\n' "$file" > /vmtest/ruleset.yml
   mods > "$d/before"
+  # The sets are created first, as netfilter-persistent's ipset plugin
+  # does at boot: what that loads is judged too (the ipsets source). A
+  # ruleset that matches no set has no ipsets file.
   if grep -q -- '--match-set' "$file"; then
     ipset restore -exist < /etc/iptables/ipsets > "$d/ipset.log" 2>&1
-    mods > "$d/before.rules"
+  else
+    rm -f /etc/iptables/ipsets
   fi
   "$@" < "$file" > "$d/load.log" 2>&1; echo $? > "$d/load.exit"
   mods > "$d/after"

@@ -173,3 +173,7 @@ func readFD(fd int, name string, limit int64) ([]byte, fs.FileInfo, error) {
 		buf = buf[:len(buf)+n]
 	}
 }
+
+// StatTop stats the root directory itself on this machine: whether the
+// path the exporter was given exists at all.
+func (r Root) StatTop() (fs.FileInfo, error) { return os.Stat(r.dir) }
