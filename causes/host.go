@@ -62,7 +62,7 @@ var hostCauses = []Definition{
 	},
 	{
 		Name: ExporterCannotSeeHost, Group: groupExporter, Severity: Critical, For: "5m",
-		Why: []string{"Critical: while it holds nothing about the host is watched, and no module alert", "can fire for a host the exporter cannot see."},
+		Why:     []string{"Critical: while it holds nothing about the host is watched, and no module alert", "can fire for a host the exporter cannot see."},
 		Expr:    "kmod_exporter_host_readable == 0",
 		Summary: "kmod_exporter is pointed at something that is not the host, so the firewall's modules are not watched.",
 		Description: []string{

@@ -78,7 +78,9 @@ func TestIpsetSource(t *testing.T) {
 		t.Errorf("managers: [] still requires %+v", none.Found)
 	}
 	files := s.SourceFiles(RequirementSpec{})
-	if !slices.ContainsFunc(files, func(f SourceFile) bool { return f.Source == "ipsets" && f.Path == "/etc/iptables/ipsets" && f.Err == nil }) {
+	if !slices.ContainsFunc(files, func(f SourceFile) bool {
+		return f.Source == "ipsets" && f.Path == "/etc/iptables/ipsets" && f.Err == nil
+	}) {
 		t.Errorf("source files %+v lack /etc/iptables/ipsets", files)
 	}
 }
