@@ -34,6 +34,7 @@ const (
 	IptablesOutdated              = "KmodIptablesOutdated"
 	ConntrackTableNearFull        = "KmodConntrackTableNearFull"
 	ExporterCollectorFailed       = "KmodExporterCollectorFailed"
+	ModulesCollectorFailed        = "KmodExporterModulesCollectorFailed"
 	ExporterCannotSeeHost         = "KmodExporterCannotSeeHost"
 	ExporterDown                  = "KmodExporterDown"
 	TextfileStale                 = "KmodTextfileStale"
@@ -67,6 +68,14 @@ const (
 	// ExporterDownFor: like kube-prometheus' TargetDown, a restart is not
 	// worth a page.
 	ExporterDownFor = "10m"
+	// ModuleKeepFiringFor: a firing module alert stays firing that long
+	// while some collector fails or the exporter cannot be scraped (its
+	// series are gone), so such a failure never resolves a page, while a
+	// fix seen by a working exporter resolves it at once (unlike
+	// keep_firing_for). KmodExporterModulesCollectorFailed, critical after
+	// ModulesCollectorFailedFor, takes over well before it ends.
+	ModuleKeepFiringFor = "15m"
+	ModulesCollectorFailedFor = "5m"
 	// ExporterSelector selects the exporter's scrape targets in up{...}.
 	ExporterSelector = `job=~".*kmod.*"`
 )
@@ -87,6 +96,10 @@ const (
 // folds with spaces, so the generated file reads as it always did.
 type Definition struct {
 	Name, Group, Severity, For string
+	// KeepFiringFor keeps the alert firing that long after its condition
+	// stops holding while the exporter does not read the host in full
+	// ("" not at all): see ModuleKeepFiringFor.
+	KeepFiringFor string
 	// Why are comment lines the rules file shows above the expression.
 	Why         []string
 	Expr        string
@@ -106,7 +119,13 @@ func (d Definition) RunbookURL() string { return RunbookBase + d.Name + ".md" }
 
 // All returns every cause, in the order of the rules file.
 func All() []Definition {
-	return append(append([]Definition{}, moduleCauses...), hostCauses...)
+	all := append(append([]Definition{}, moduleCauses...), hostCauses...)
+	for i, d := range all {
+		if d.Group == groupModules && d.Severity == Critical {
+			all[i].KeepFiringFor = ModuleKeepFiringFor
+		}
+	}
+	return all
 }
 
 // Lookup returns the cause named name.

@@ -77,8 +77,24 @@ var hostCauses = []Definition{
 		},
 	},
 	{
+		Name: ModulesCollectorFailed, Group: groupExporter, Severity: Critical, For: ModulesCollectorFailedFor,
+		Why:     []string{"Critical: without the modules collector no module alert can fire, and the ones", "firing stay only for " + ModuleKeepFiringFor + " (keep_firing_for)."},
+		Expr:    `kmod_scrape_collector_success{collector="modules"} == 0`,
+		Summary: "kmod_exporter cannot read the host's modules, so no module alert can fire.",
+		Description: []string{
+			"The modules collector of kmod_exporter on {{ $labels.instance }} fails at every scrape: there are no",
+			"kmod_module_* series, so a firewall module that is missing or blocked would not page, and module alerts that",
+			"were firing are kept for " + ModuleKeepFiringFor + " only.",
+		},
+		Fix: []string{
+			"Read the exporter's log: `journalctl -u kmod_exporter | grep 'collector failed'` names the file it could not read",
+			"(/proc/modules, modules.dep, modules.alias, a modprobe.d file); fix its permissions or the mount",
+			"(--path.procfs, --path.sysfs, --path.rootfs). Meanwhile run `sudo kmod_exporter check` on the host.",
+		},
+	},
+	{
 		Name: ExporterCollectorFailed, Group: groupExporter, Severity: Warning, For: "10m",
-		Expr:    "kmod_scrape_collector_success == 0",
+		Expr:    `kmod_scrape_collector_success{collector!="modules"} == 0`,
 		Summary: "kmod_exporter cannot read part of the host, so some causes would go unseen.",
 		Description: []string{
 			"The {{ $labels.collector }} collector of kmod_exporter on {{ $labels.instance }} fails at every scrape; its",

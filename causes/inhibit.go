@@ -61,7 +61,7 @@ func Inhibitions() []Inhibition {
 				`its own paths: that, not a collector, is what to fix.`,
 			},
 			Sources: []string{ExporterCannotSeeHost},
-			Targets: []string{ExporterCollectorFailed},
+			Targets: []string{ExporterCollectorFailed, ModulesCollectorFailed},
 			Equal:   []string{"instance"},
 		},
 		{
@@ -123,6 +123,27 @@ func explainedBy(target string) []Inhibition {
 // rule, and a pending source already counts, so the target never starts
 // its own "for:" while the explanation holds.
 func (d Definition) RuleExpr() string {
+	expr := d.excludingExplained()
+	if d.KeepFiringFor == "" {
+		return expr
+	}
+	if topLevelOr(expr) || strings.Contains(expr, "\nunless ") {
+		expr = "(\n" + indent(expr, "  ") + ")\n"
+	}
+	// While some collector fails (or none answers), what fired stays, up
+	// to KeepFiringFor after the modules collector last succeeded.
+	// ignoring: what still holds and what is kept are one alert.
+	return expr + fmt.Sprintf(`or ignoring (alertname, severity) (
+  label_replace(ALERTS{alertname=%q, alertstate="firing"}, "alertstate", "", "", "")
+  unless on (job, instance) min by (job, instance) (kmod_scrape_collector_success) == 1
+  and on (job, instance) max by (job, instance) (max_over_time(kmod_scrape_collector_success{collector="modules"}[%s])) == 1
+)
+`, d.Name, d.KeepFiringFor)
+}
+
+// excludingExplained is the condition without the alerts a more specific
+// cause explains (see Inhibitions).
+func (d Definition) excludingExplained() string {
 	rels := explainedBy(d.Name)
 	if len(rels) == 0 {
 		return d.Expr

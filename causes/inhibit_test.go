@@ -26,6 +26,9 @@ func TestRuleExprExcludesExplained(t *testing.T) {
 	for _, d := range All() {
 		rels := explainedBy(d.Name)
 		e := parsePromQL(t, d.RuleExpr())
+		if d.KeepFiringFor != "" {
+			e = keptBranch(t, d, e)
+		}
 		for i := len(rels) - 1; i >= 0; i-- {
 			b, ok := e.(*parser.BinaryExpr)
 			if !ok || b.Op != parser.LUNLESS || b.VectorMatching == nil || !b.VectorMatching.On ||
@@ -49,9 +52,9 @@ func TestRuleExprExcludesExplained(t *testing.T) {
 		}
 	}
 	// NotLoaded, the two x_tables symptoms and NoModules' other followers,
-	// and CollectorFailed (an exporter that cannot see the host).
-	if targeted != len(followNoTree)+1 {
-		t.Errorf("%d alerts exclude a cause, want %d", targeted, len(followNoTree)+1)
+	// and the two collector failures (an exporter that cannot see the host).
+	if targeted != len(followNoTree)+2 {
+		t.Errorf("%d alerts exclude a cause, want %d", targeted, len(followNoTree)+2)
 	}
 }
 
@@ -92,4 +95,25 @@ func TestTopLevelOr(t *testing.T) {
 	if got, want := d.RuleExpr(), "(\n  a == 0 or b == 0\n)\nunless on (job, instance, module) ALERTS"; !strings.HasPrefix(got, want) {
 		t.Errorf("RuleExpr of a top-level or: %q, want prefix %q", got, want)
 	}
+}
+
+// keptBranch checks that a kept alert is its condition "or ignoring
+// (alertname, severity)" its own firing ALERTS while a collector fails,
+// and returns the condition.
+func keptBranch(t *testing.T, d Definition, e parser.Expr) parser.Expr {
+	t.Helper()
+	b, ok := e.(*parser.BinaryExpr)
+	if !ok || b.Op != parser.LOR || b.VectorMatching == nil || b.VectorMatching.On || !slices.Equal(b.VectorMatching.MatchingLabels, []string{"alertname", "severity"}) {
+		t.Fatalf("%s: %s is not its condition or ignoring (alertname, severity) what fired", d.Name, e)
+	}
+	kept := b.RHS.String()
+	for _, want := range []string{`ALERTS{alertname="` + d.Name + `",alertstate="firing"}`, "kmod_scrape_collector_success", "[" + d.KeepFiringFor + "]"} {
+		if !strings.Contains(kept, want) {
+			t.Errorf("%s: the kept branch %s lacks %s", d.Name, kept, want)
+		}
+	}
+	if p, ok := b.LHS.(*parser.ParenExpr); ok {
+		return p.Expr
+	}
+	return b.LHS
 }

@@ -50,11 +50,17 @@ func writeRule(b *strings.Builder, d Definition) {
 	if len(explainedBy(d.Name)) > 0 {
 		why = append(slices.Clip(why), explainedWhy...)
 	}
+	if d.KeepFiringFor != "" {
+		why = append(slices.Clip(why), "or ALERTS...: once firing, it stays while a collector fails or the exporter is",
+			"not scraped (up to "+d.KeepFiringFor+" after the modules collector last succeeded), so an exporter",
+			"failure never resolves a page; a fix the exporter sees resolves it at once.")
+	}
 	for _, l := range why {
 		fmt.Fprintf(b, "        # %s\n", l)
 	}
 	writeExpr(b, "        ", d.RuleExpr())
-	fmt.Fprintf(b, "        for: %s\n        labels:\n          severity: %s\n", d.For, d.Severity)
+	fmt.Fprintf(b, "        for: %s\n", d.For)
+	fmt.Fprintf(b, "        labels:\n          severity: %s\n", d.Severity)
 	fmt.Fprintf(b, "        annotations:\n          summary: %s\n", d.Summary)
 	writeFolded(b, "description", d.Description)
 	writeFolded(b, "fix", d.Fix)

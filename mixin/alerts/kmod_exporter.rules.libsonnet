@@ -12,7 +12,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleNotLoaded.md",
             "summary": "A kernel module the firewall needs is not loaded."
           },
-          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance, module) ALERTS{alertname=~\"KmodModuleBlacklisted|KmodModuleDisabled|KmodModuleFileMissing|KmodModuleFileUnreadable|KmodModuleReleaseMismatch|KmodModuleDependencyMissing|KmodModuleNotLoadedMemoryPressure|KmodKernelBuiltWithoutModule|KmodKernelWithoutModuleSupport|KmodRequirementUnknown\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "(\n  kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n  unless on (job, instance, module) ALERTS{alertname=~\"KmodModuleBlacklisted|KmodModuleDisabled|KmodModuleFileMissing|KmodModuleFileUnreadable|KmodModuleReleaseMismatch|KmodModuleDependencyMissing|KmodModuleNotLoadedMemoryPressure|KmodKernelBuiltWithoutModule|KmodKernelWithoutModuleSupport|KmodRequirementUnknown\"}\n  unless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n)\nor ignoring (alertname, severity) (\n  label_replace(ALERTS{alertname=\"KmodModuleNotLoaded\", alertstate=\"firing\"}, \"alertstate\", \"\", \"\", \"\")\n  unless on (job, instance) min by (job, instance) (kmod_scrape_collector_success) == 1\n  and on (job, instance) max by (job, instance) (max_over_time(kmod_scrape_collector_success{collector=\"modules\"}[15m])) == 1\n)\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -26,7 +26,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleBlacklisted.md",
             "summary": "A required kernel module is blacklisted and not loaded."
           },
-          "expr": "(\n  kmod_module_blacklisted == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n)\n* on (job, instance, module) group_right ()\n  kmod_module_blacklist_info{directive=~\"blacklist|cmdline\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "(\n  (\n    kmod_module_blacklisted == 1\n      and on (job, instance, module) kmod_module_loaded == 0\n      and on (job, instance, module) kmod_module_required\n  )\n  * on (job, instance, module) group_right ()\n    kmod_module_blacklist_info{directive=~\"blacklist|cmdline\"}\n  unless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n)\nor ignoring (alertname, severity) (\n  label_replace(ALERTS{alertname=\"KmodModuleBlacklisted\", alertstate=\"firing\"}, \"alertstate\", \"\", \"\", \"\")\n  unless on (job, instance) min by (job, instance) (kmod_scrape_collector_success) == 1\n  and on (job, instance) max by (job, instance) (max_over_time(kmod_scrape_collector_success{collector=\"modules\"}[15m])) == 1\n)\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -40,7 +40,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleDisabled.md",
             "summary": "A required kernel module is disabled and cannot be loaded at all."
           },
-          "expr": "(\n  kmod_module_disabled == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n)\n* on (job, instance, module) group_right ()\n  kmod_module_blacklist_info{directive=~\"install|cmdline\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "(\n  (\n    kmod_module_disabled == 1\n      and on (job, instance, module) kmod_module_loaded == 0\n      and on (job, instance, module) kmod_module_required\n  )\n  * on (job, instance, module) group_right ()\n    kmod_module_blacklist_info{directive=~\"install|cmdline\"}\n  unless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n)\nor ignoring (alertname, severity) (\n  label_replace(ALERTS{alertname=\"KmodModuleDisabled\", alertstate=\"firing\"}, \"alertstate\", \"\", \"\", \"\")\n  unless on (job, instance) min by (job, instance) (kmod_scrape_collector_success) == 1\n  and on (job, instance) max by (job, instance) (max_over_time(kmod_scrape_collector_success{collector=\"modules\"}[15m])) == 1\n)\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -54,7 +54,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleFileMissing.md",
             "summary": "A required kernel module's file is missing for the running kernel."
           },
-          "expr": "(\n  kmod_module_present_on_disk == 0\n    and on (job, instance, module) kmod_module_builtin == 0\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n    unless on (job, instance, module) kmod_module_kernel_config{value=\"n\"}\n    unless on (job, instance, module) kmod_requirement_unknown\n    and on (job, instance) kmod_kernel_modules_dir_present == 1\n)\n* on (job, instance) group_left (release) kmod_kernel_info\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "(\n  (\n    kmod_module_present_on_disk == 0\n      and on (job, instance, module) kmod_module_builtin == 0\n      and on (job, instance, module) kmod_module_loaded == 0\n      and on (job, instance, module) kmod_module_required\n      unless on (job, instance, module) kmod_module_kernel_config{value=\"n\"}\n      unless on (job, instance, module) kmod_requirement_unknown\n      and on (job, instance) kmod_kernel_modules_dir_present == 1\n  )\n  * on (job, instance) group_left (release) kmod_kernel_info\n  unless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n)\nor ignoring (alertname, severity) (\n  label_replace(ALERTS{alertname=\"KmodModuleFileMissing\", alertstate=\"firing\"}, \"alertstate\", \"\", \"\", \"\")\n  unless on (job, instance) min by (job, instance) (kmod_scrape_collector_success) == 1\n  and on (job, instance) max by (job, instance) (max_over_time(kmod_scrape_collector_success{collector=\"modules\"}[15m])) == 1\n)\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -68,7 +68,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodNoModulesForRunningKernel.md",
             "summary": "The running kernel has no module directory, so no module can be loaded."
           },
-          "expr": "(\n  kmod_kernel_modules_dir_present == 0\n    and on (job, instance) kmod_kernel_module_support == 1\n)\n* on (job, instance) group_left (release) kmod_kernel_info\n",
+          "expr": "(\n  kmod_kernel_modules_dir_present == 0\n    and on (job, instance) kmod_kernel_module_support == 1\n)\n* on (job, instance) group_left (release) kmod_kernel_info\nor ignoring (alertname, severity) (\n  label_replace(ALERTS{alertname=\"KmodNoModulesForRunningKernel\", alertstate=\"firing\"}, \"alertstate\", \"\", \"\", \"\")\n  unless on (job, instance) min by (job, instance) (kmod_scrape_collector_success) == 1\n  and on (job, instance) max by (job, instance) (max_over_time(kmod_scrape_collector_success{collector=\"modules\"}[15m])) == 1\n)\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -96,7 +96,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleReleaseMismatch.md",
             "summary": "A required kernel module's file was built for another kernel."
           },
-          "expr": "(\n  kmod_module_release_match == 0\n    and on (job, instance, module) kmod_module_present_on_disk == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n)\n* on (job, instance, module) group_left (path, file_release)\n  label_replace(kmod_module_file_info, \"file_release\", \"$1\", \"release\", \"(.*)\")\n* on (job, instance) group_left (release) kmod_kernel_info\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "(\n  (\n    kmod_module_release_match == 0\n      and on (job, instance, module) kmod_module_present_on_disk == 1\n      and on (job, instance, module) kmod_module_loaded == 0\n      and on (job, instance, module) kmod_module_required\n  )\n  * on (job, instance, module) group_left (path, file_release)\n    label_replace(kmod_module_file_info, \"file_release\", \"$1\", \"release\", \"(.*)\")\n  * on (job, instance) group_left (release) kmod_kernel_info\n  unless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n)\nor ignoring (alertname, severity) (\n  label_replace(ALERTS{alertname=\"KmodModuleReleaseMismatch\", alertstate=\"firing\"}, \"alertstate\", \"\", \"\", \"\")\n  unless on (job, instance) min by (job, instance) (kmod_scrape_collector_success) == 1\n  and on (job, instance) max by (job, instance) (max_over_time(kmod_scrape_collector_success{collector=\"modules\"}[15m])) == 1\n)\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -110,7 +110,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleFileUnreadable.md",
             "summary": "A required kernel module's file is truncated, corrupt or too large to read."
           },
-          "expr": "kmod_module_file_error == 1\n  and on (job, instance, module) kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "(\n  kmod_module_file_error == 1\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n  unless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n)\nor ignoring (alertname, severity) (\n  label_replace(ALERTS{alertname=\"KmodModuleFileUnreadable\", alertstate=\"firing\"}, \"alertstate\", \"\", \"\", \"\")\n  unless on (job, instance) min by (job, instance) (kmod_scrape_collector_success) == 1\n  and on (job, instance) max by (job, instance) (max_over_time(kmod_scrape_collector_success{collector=\"modules\"}[15m])) == 1\n)\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -124,7 +124,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleDependencyMissing.md",
             "summary": "A required kernel module cannot load because a module it depends on is missing or blocked."
           },
-          "expr": "kmod_module_dependency_usable == 0\n  and on (job, instance, module) kmod_module_dependencies_satisfied == 0\n  and on (job, instance, module) kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "(\n  kmod_module_dependency_usable == 0\n    and on (job, instance, module) kmod_module_dependencies_satisfied == 0\n    and on (job, instance, module) kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n  unless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n)\nor ignoring (alertname, severity) (\n  label_replace(ALERTS{alertname=\"KmodModuleDependencyMissing\", alertstate=\"firing\"}, \"alertstate\", \"\", \"\", \"\")\n  unless on (job, instance) min by (job, instance) (kmod_scrape_collector_success) == 1\n  and on (job, instance) max by (job, instance) (max_over_time(kmod_scrape_collector_success{collector=\"modules\"}[15m])) == 1\n)\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -138,7 +138,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleNotLoadedMemoryPressure.md",
             "summary": "A required kernel module is not loaded while the host is under severe memory pressure."
           },
-          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n  and on (job, instance) (\n    kmod_memory_pressure_ratio{kind=\"full\", window=\"60s\"} > 0.1\n    or kmod_memory_available_ratio < 0.05\n  )\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "(\n  kmod_module_loaded == 0\n    and on (job, instance, module) kmod_module_required\n    and on (job, instance) (\n      kmod_memory_pressure_ratio{kind=\"full\", window=\"60s\"} > 0.1\n      or kmod_memory_available_ratio < 0.05\n    )\n  unless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n)\nor ignoring (alertname, severity) (\n  label_replace(ALERTS{alertname=\"KmodModuleNotLoadedMemoryPressure\", alertstate=\"firing\"}, \"alertstate\", \"\", \"\", \"\")\n  unless on (job, instance) min by (job, instance) (kmod_scrape_collector_success) == 1\n  and on (job, instance) max by (job, instance) (max_over_time(kmod_scrape_collector_success{collector=\"modules\"}[15m])) == 1\n)\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -152,7 +152,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodKernelBuiltWithoutModule.md",
             "summary": "The running kernel was built without a Netfilter option a required module needs."
           },
-          "expr": "kmod_module_kernel_config{value=\"n\"}\n  and on (job, instance, module) kmod_module_builtin == 0\n  and on (job, instance, module) kmod_module_present_on_disk == 0\n  and on (job, instance, module) kmod_module_required\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "(\n  kmod_module_kernel_config{value=\"n\"}\n    and on (job, instance, module) kmod_module_builtin == 0\n    and on (job, instance, module) kmod_module_present_on_disk == 0\n    and on (job, instance, module) kmod_module_required\n  unless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n)\nor ignoring (alertname, severity) (\n  label_replace(ALERTS{alertname=\"KmodKernelBuiltWithoutModule\", alertstate=\"firing\"}, \"alertstate\", \"\", \"\", \"\")\n  unless on (job, instance) min by (job, instance) (kmod_scrape_collector_success) == 1\n  and on (job, instance) max by (job, instance) (max_over_time(kmod_scrape_collector_success{collector=\"modules\"}[15m])) == 1\n)\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -166,7 +166,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodKernelWithoutModuleSupport.md",
             "summary": "A required module is missing from a kernel that cannot load modules."
           },
-          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n  and on (job, instance) kmod_kernel_module_support == 0\n",
+          "expr": "kmod_module_loaded == 0\n  and on (job, instance, module) kmod_module_required\n  and on (job, instance) kmod_kernel_module_support == 0\nor ignoring (alertname, severity) (\n  label_replace(ALERTS{alertname=\"KmodKernelWithoutModuleSupport\", alertstate=\"firing\"}, \"alertstate\", \"\", \"\", \"\")\n  unless on (job, instance) min by (job, instance) (kmod_scrape_collector_success) == 1\n  and on (job, instance) max by (job, instance) (max_over_time(kmod_scrape_collector_success{collector=\"modules\"}[15m])) == 1\n)\n",
           "for": "2m",
           "labels": {
             "severity": "critical"
@@ -295,6 +295,20 @@
           }
         },
         {
+          "alert": "KmodExporterModulesCollectorFailed",
+          "annotations": {
+            "description": "The modules collector of kmod_exporter on {{ $labels.instance }} fails at every scrape: there are no kmod_module_* series, so a firewall module that is missing or blocked would not page, and module alerts that were firing are kept for 15m only.",
+            "fix": "Read the exporter's log: `journalctl -u kmod_exporter | grep 'collector failed'` names the file it could not read (/proc/modules, modules.dep, modules.alias, a modprobe.d file); fix its permissions or the mount (--path.procfs, --path.sysfs, --path.rootfs). Meanwhile run `sudo kmod_exporter check` on the host.",
+            "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodExporterModulesCollectorFailed.md",
+            "summary": "kmod_exporter cannot read the host's modules, so no module alert can fire."
+          },
+          "expr": "kmod_scrape_collector_success{collector=\"modules\"} == 0\nunless on (job, instance) ALERTS{alertname=\"KmodExporterCannotSeeHost\"}\n",
+          "for": "5m",
+          "labels": {
+            "severity": "critical"
+          }
+        },
+        {
           "alert": "KmodExporterCollectorFailed",
           "annotations": {
             "description": "The {{ $labels.collector }} collector of kmod_exporter on {{ $labels.instance }} fails at every scrape; its metrics are missing or incomplete.",
@@ -302,7 +316,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodExporterCollectorFailed.md",
             "summary": "kmod_exporter cannot read part of the host, so some causes would go unseen."
           },
-          "expr": "kmod_scrape_collector_success == 0\nunless on (job, instance) ALERTS{alertname=\"KmodExporterCannotSeeHost\"}\n",
+          "expr": "kmod_scrape_collector_success{collector!=\"modules\"} == 0\nunless on (job, instance) ALERTS{alertname=\"KmodExporterCannotSeeHost\"}\n",
           "for": "10m",
           "labels": {
             "severity": "warning"
