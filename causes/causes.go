@@ -74,7 +74,7 @@ const (
 	// fix seen by a working exporter resolves it at once (unlike
 	// keep_firing_for). KmodExporterModulesCollectorFailed, critical after
 	// ModulesCollectorFailedFor, takes over well before it ends.
-	ModuleKeepFiringFor = "15m"
+	ModuleKeepFiringFor       = "15m"
 	ModulesCollectorFailedFor = "5m"
 	// ExporterSelector selects the exporter's scrape targets in up{...}.
 	ExporterSelector = `job=~".*kmod.*"`
