@@ -44,6 +44,7 @@ var expectedAlerts = map[string][]string{
 	"upgrade-pending":        {"KmodNextBootModuleMissing module=xt_recent release=6.1.0-19-amd64"},
 	"conntrack-near-full":    {"KmodConntrackTableNearFull"},
 	"file-unreadable":        {"KmodModuleFileUnreadable module=xt_recent path=/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/xt_recent.ko.zst"},
+	"ufw":                    nil,
 }
 
 // identifying are the labels shown in expectedAlerts, besides the name.
