@@ -77,6 +77,7 @@ var requirementSources = []RequirementSource{
 	iptablesRulesets,
 	nftablesRulesets,
 	ipsetSource{},
+	ufwSource{},
 	bootListSource{},
 	cmdlineSource{},
 }
