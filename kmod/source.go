@@ -78,6 +78,7 @@ var requirementSources = []RequirementSource{
 	nftablesRulesets,
 	ipsetSource{},
 	ufwSource{},
+	fail2banSource{},
 	bootListSource{},
 	cmdlineSource{},
 }
