@@ -43,6 +43,8 @@ var expectedAlerts = map[string][]string{
 	"kernel-without-module":  {"KmodKernelBuiltWithoutModule module=xt_recent"},
 	"upgrade-pending":        {"KmodNextBootModuleMissing module=xt_recent release=6.1.0-19-amd64"},
 	"conntrack-near-full":    {"KmodConntrackTableNearFull"},
+	"docker":                 nil,
+	"kube-proxy":             nil,
 	"file-unreadable":        {"KmodModuleFileUnreadable module=xt_recent path=/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/xt_recent.ko.zst"},
 }
 

@@ -76,6 +76,8 @@ var requirementSources = []RequirementSource{
 	configSource{source: "flag"},
 	iptablesRulesets,
 	nftablesRulesets,
+	dockerSource{},
+	kubeProxySource{},
 	bootListSource{},
 	cmdlineSource{},
 }

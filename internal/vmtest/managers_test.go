@@ -41,7 +41,7 @@ func managerBoots(t *testing.T, ks []Kernel) []Spec {
 	files = append(files, dirFiles(t, filepath.Join(dir, "files"), "/vmtest/managers")...)
 	var specs []Spec
 	for _, k := range ks {
-		specs = append(specs, Spec{Name: k.Release + "/managers", Kernel: k, Init: "systemd", Memory: 1536, Timeout: 12 * time.Minute,
+		specs = append(specs, Spec{Name: k.Release + "/managers", Kernel: k, Init: "systemd", Memory: 1536, Timeout: 40 * time.Minute,
 			Layers: []Layer{root, k.Tree(), {Files: files}}, Script: script})
 	}
 	return specs
