@@ -46,6 +46,8 @@ var expectedAlerts = map[string][]string{
 	"wrong-rootfs":           {"KmodExporterCannotSeeHost path=fixtures/wrong-rootfs/root"},
 	"unknown-requirement":    {"KmodRequirementUnknown module=xt_multiprot path=/etc/modules-load.d/typo.conf line=2"},
 	"conntrack-near-full":    {"KmodConntrackTableNearFull"},
+	"docker":                 nil,
+	"kube-proxy":             nil,
 	"file-unreadable":        {"KmodModuleFileUnreadable module=xt_recent path=/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/xt_recent.ko.zst"},
 	"ufw":                    nil,
 }

@@ -79,6 +79,8 @@ var requirementSources = []RequirementSource{
 	ipsetSource{},
 	ufwSource{},
 	fail2banSource{},
+	dockerSource{},
+	kubeProxySource{},
 	bootListSource{},
 	cmdlineSource{},
 }

@@ -1,0 +1,299 @@
+package kmod
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
+)
+
+var updateRuntimeRules = flag.Bool("update-runtime-rules", false, "rewrite the VM's copies of the rules Docker and kube-proxy create")
+
+// runtimeHost is the healthy fixture host with files added (relative host
+// paths to content; content "->target" makes a link).
+func runtimeHost(t *testing.T, files map[string]string) *Snapshot {
+	t.Helper()
+	d := copyTree(t, "healthy")
+	root := filepath.Join(d, "root")
+	for p, content := range files {
+		full := filepath.Join(root, p)
+		if target, ok := strings.CutPrefix(content, "->"); ok {
+			must(t, os.MkdirAll(filepath.Dir(full), 0o755))
+			must(t, os.Symlink(target, full))
+			continue
+		}
+		writeFile(t, full, content)
+	}
+	h := NewHost(Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: root})
+	s, err := readSnapshot(t, h)
+	must(t, err)
+	return s
+}
+
+const dockerLink = "etc/systemd/system/multi-user.target.wants/docker.service"
+
+// Debian's docker.io installs docker.service and docker.socket under
+// /lib/systemd/system and enables both; `systemctl enable` links them.
+var dockerEnabled = map[string]string{dockerLink: "->/lib/systemd/system/docker.service", "lib/systemd/system/docker.service": "[Unit]\n"}
+
+func withFiles(base map[string]string, more map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range more {
+		out[k] = v
+	}
+	return out
+}
+
+// foundBy are the modules a source requires, resolved through aliases as
+// Required does, and the files asking.
+func foundBy(s *Snapshot, set RequirementSet, source string) (names []string, paths []string) {
+	for _, p := range set.Found {
+		if p.Source == source {
+			names = append(names, s.Resolve(p.Name)...)
+			if !slices.Contains(paths, p.Path) {
+				paths = append(paths, p.Path)
+			}
+		}
+	}
+	return names, paths
+}
+
+func TestDockerSource(t *testing.T) {
+	// The healthy fixture's kernel has no alias for the DNAT target
+	// (a real one maps ipt_DNAT to xt_nat): xt_DNAT is the name left.
+	v4legacy := []string{"br_netfilter", "nf_conntrack_netlink", "iptable_nat", "xt_addrtype", "xt_MASQUERADE", "xt_tcpudp", "xt_DNAT", "iptable_filter", "xt_conntrack", "nf_conntrack"}
+	v6legacy := []string{"ip6table_nat", "ip6table_filter"}
+	for _, tc := range []struct {
+		name    string
+		files   map[string]string
+		backend string
+		want    []string // in any order; nil: nothing
+		path    string
+		err     string
+		absent  []string
+	}{
+		{name: "not installed", files: nil, backend: "legacy"},
+		{name: "installed, disabled", files: map[string]string{"lib/systemd/system/docker.service": "[Unit]\n"}, backend: "legacy"},
+		{name: "enabled, no daemon.json", files: dockerEnabled, backend: "legacy", want: v4legacy, path: "/" + dockerLink, absent: v6legacy},
+		{name: "socket only", files: map[string]string{"etc/systemd/system/sockets.target.wants/docker.socket": "->/lib/systemd/system/docker.socket"},
+			backend: "legacy", want: v4legacy, path: "/etc/systemd/system/sockets.target.wants/docker.socket"},
+		{name: "empty daemon.json", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": "\n"}), backend: "legacy", want: v4legacy, path: dockerDaemonJSON},
+		{name: "iptables true", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"iptables": true, "log-driver": "journald"}`}),
+			backend: "legacy", want: v4legacy, path: dockerDaemonJSON},
+		{name: "iptables false", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"iptables": false}`}), backend: "legacy"},
+		{name: "nftables firewall backend", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"firewall-backend": "nftables"}`}), backend: "legacy"},
+		{name: "ip6tables, no IPv6 network", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"experimental": true, "ip6tables": true}`}),
+			backend: "legacy", want: append(slices.Clone(v4legacy), v6legacy...), path: dockerDaemonJSON},
+		{name: "ip6tables with IPv6", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"experimental": true, "ip6tables": true, "ipv6": true, "fixed-cidr-v6": "fd00:d0c::/64"}`}),
+			backend: "legacy", want: append(slices.Clone(v4legacy), v6legacy...), path: dockerDaemonJSON},
+		{name: "no masquerading, userland proxy off", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"ip-masq": false, "userland-proxy": false, "icc": false}`}),
+			backend: "legacy", want: v4legacy, path: dockerDaemonJSON},
+		{name: "no bridge", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"bridge": "none"}`}),
+			backend: "legacy", want: []string{"br_netfilter", "nf_conntrack_netlink", "iptable_nat", "iptable_filter"}, path: dockerDaemonJSON,
+			absent: []string{"xt_addrtype", "xt_conntrack", "xt_MASQUERADE"}},
+		{name: "iptables-nft", files: dockerEnabled, backend: "nf_tables",
+			want: []string{"br_netfilter", "nf_conntrack_netlink", "nf_tables", "nft_chain_nat", "nft_compat", "xt_addrtype", "xt_MASQUERADE", "xt_tcpudp", "xt_DNAT", "xt_conntrack", "nf_conntrack"},
+			path: "/" + dockerLink, absent: []string{"iptable_nat", "iptable_filter"}},
+		{name: "DOCKER_OPTS iptables off", files: withFiles(dockerEnabled, map[string]string{"etc/default/docker": "# Docker options.\nDOCKER_OPTS=\"--dns 192.0.2.53 --iptables=false\"\n"}), backend: "legacy"},
+		{name: "DOCKER_OPTS comments only", files: withFiles(dockerEnabled, map[string]string{"etc/default/docker": "# Here in Debian, this file is sourced by:\n#DOCKER_OPTS=\"--iptables=false\"\n"}),
+			backend: "legacy", want: v4legacy, path: "/" + dockerLink},
+		{name: "DOCKER_OPTS ip6tables", files: withFiles(dockerEnabled, map[string]string{"etc/default/docker": "DOCKER_OPTS='--experimental --ip6tables'\n"}),
+			backend: "legacy", want: append(slices.Clone(v4legacy), v6legacy...), path: "/etc/default/docker"},
+		{name: "invalid JSON", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": "{\n  \"iptables\": false,\n}\n"}), backend: "legacy",
+			err: "/etc/docker/daemon.json: line 3: invalid character '}'"},
+		{name: "wrong type", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": "{\"iptables\": \"no\"}"}), backend: "legacy",
+			err: "/etc/docker/daemon.json: line 1: json: cannot unmarshal string"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := runtimeHost(t, tc.files)
+			set := s.Requirements(RequirementSpec{Rulesets: []string{}}, tc.backend)
+			names, paths := foundBy(s, set, "docker")
+			if tc.err != "" {
+				if len(names) != 0 || len(set.Rulesets) != 1 || set.Rulesets[0].Err == nil || !strings.Contains(set.Rulesets[0].Err.Error(), tc.err) {
+					t.Fatalf("want error %q and nothing required, got %q, %+v", tc.err, names, set.Rulesets)
+				}
+				return
+			}
+			if len(set.Rulesets) != 0 {
+				t.Errorf("unexpected file errors: %+v", set.Rulesets)
+			}
+			slices.Sort(names)
+			names = slices.Compact(names)
+			want := slices.Clone(tc.want)
+			slices.Sort(want)
+			if !slices.Equal(names, want) {
+				t.Errorf("required %q, want %q", names, want)
+			}
+			if tc.want != nil && !slices.Equal(paths, []string{tc.path}) {
+				t.Errorf("asked for by %q, want %q", paths, tc.path)
+			}
+			for _, a := range tc.absent {
+				if slices.Contains(names, a) {
+					t.Errorf("%s required", a)
+				}
+			}
+		})
+	}
+}
+
+// TestDockerManagersSwitch: `managers:` without docker reads nothing of it.
+func TestDockerManagersSwitch(t *testing.T) {
+	s := runtimeHost(t, dockerEnabled)
+	spec := RequirementSpec{Rulesets: []string{}, Managers: []string{"kube-proxy"}}
+	if names, _ := foundBy(s, s.Requirements(spec, "legacy"), "docker"); len(names) != 0 {
+		t.Errorf("switched off, docker requires %q", names)
+	}
+	if files := (dockerSource{}).Files(s, spec); len(files) != 0 {
+		t.Errorf("switched off, docker reads %q", files)
+	}
+	if !slices.Contains(ManagerNames(), "docker") || !slices.Contains(ManagerNames(), "kube-proxy") {
+		t.Errorf("manager names %q", ManagerNames())
+	}
+	var got []SourceFile
+	for _, f := range s.SourceFiles(RequirementSpec{}) {
+		if f.Source == "docker" {
+			got = append(got, f)
+		}
+	}
+	if len(got) != 1 || got[0].Path != "/"+dockerLink || !got[0].Enabled || got[0].Err != nil {
+		t.Errorf("docker's source files: %+v", got)
+	}
+}
+
+func TestDockerRules(t *testing.T) {
+	tr := true
+	for _, tc := range []struct {
+		name, family string
+		c            dockerConfig
+		has, hasNot  []string
+	}{
+		{name: "default", family: "ipv4", has: []string{"-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE", "-A DOCKER -i docker0 -j RETURN",
+			"-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER", "-A DOCKER-USER -j RETURN", "-A FORWARD -i docker0 -o docker0 -j ACCEPT"}},
+		{name: "hairpin", family: "ipv4", c: dockerConfig{UserlandProxy: new(bool)},
+			has:    []string{"-A POSTROUTING -o docker0 -m addrtype --src-type LOCAL -j MASQUERADE", "-A OUTPUT -m addrtype --dst-type LOCAL -j DOCKER"},
+			hasNot: []string{"-A DOCKER -i docker0 -j RETURN"}},
+		{name: "no masquerade", family: "ipv4", c: dockerConfig{IPMasq: new(bool)}, hasNot: []string{"172.17.0.0/16 ! -o docker0 -j MASQUERADE"}},
+		{name: "icc off", family: "ipv4", c: dockerConfig{ICC: new(bool)}, has: []string{"-A FORWARD -i docker0 -o docker0 -j DROP"}},
+		{name: "ipv6 chains only", family: "ipv6", c: dockerConfig{IP6Tables: &tr}, hasNot: []string{"docker0", "DOCKER-USER"}},
+		{name: "ipv6 network", family: "ipv6", c: dockerConfig{IP6Tables: &tr, IPv6: true},
+			has: []string{"-A POSTROUTING -s fd00:d0c::/64 ! -o docker0 -j MASQUERADE", "--to-destination [fd00:d0c::2]:80"}},
+	} {
+		got := dockerRules(tc.family, tc.c)
+		for _, h := range tc.has {
+			if !strings.Contains(got, h+"\n") {
+				t.Errorf("%s: no %q in\n%s", tc.name, h, got)
+			}
+		}
+		for _, h := range tc.hasNot {
+			if strings.Contains(got, h) {
+				t.Errorf("%s: %q in\n%s", tc.name, h, got)
+			}
+		}
+		if _, invalid := ParseIptablesSave([]byte(got)); len(invalid) != 0 {
+			t.Errorf("%s: invalid lines %+v", tc.name, invalid)
+		}
+	}
+}
+
+func TestParseDockerConfig(t *testing.T) {
+	f := false
+	for _, tc := range []struct {
+		in   string
+		want dockerConfig
+		err  string
+	}{
+		{in: ``},
+		{in: `{}`},
+		{in: `{"iptables": false, "ip6tables": true, "bridge": "none"}`, want: dockerConfig{IPTables: &f, IP6Tables: new(bool), Bridge: "none"}},
+		{in: `{"iptables": false} {}`, err: "more than one JSON value"},
+		{in: "{\n\n\"iptables\": 0}", err: "line 3"},
+		{in: `[1]`, err: "cannot unmarshal array"},
+		{in: `{"iptables": tru`, err: "unexpected EOF"},
+	} {
+		got, err := parseDockerConfig([]byte(tc.in))
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+			continue
+		}
+		if isTrue(got.IPTables, true) != isTrue(tc.want.IPTables, true) || (got.IP6Tables != nil) != (tc.want.IP6Tables != nil) || got.Bridge != tc.want.Bridge {
+			t.Errorf("%q: %+v, want %+v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseDockerDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // dockerRules' view: iptables, ip6tables, masq, hairpin, icc, ipv6, bridge
+	}{
+		{in: "", want: "true false true false true false "},
+		{in: "#DOCKER_OPTS=\"--iptables=false\"\n", want: "true false true false true false "},
+		{in: "DOCKER_OPTS=\"--iptables=false\"\nDOCKER_OPTS=\"--icc=false\"\n", want: "true false true false false false "},
+		{in: "export DOCKER_OPTS='--ip6tables --ipv6 --ip-masq=false --userland-proxy=false -b none'", want: "true true false true true true none"},
+		{in: "DOCKER_OPTS=\"--bridge br0 --iptables=true\"", want: "true false true false true false br0"},
+	} {
+		c, err := parseDockerDefaults([]byte(tc.in))
+		got := fmt.Sprintf("%v %v %v %v %v %v %s", isTrue(c.IPTables, true), isTrue(c.IP6Tables, false), isTrue(c.IPMasq, true), !isTrue(c.UserlandProxy, true), isTrue(c.ICC, true), c.IPv6, c.Bridge)
+		if err != nil || got != tc.want {
+			t.Errorf("%q: %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func FuzzParseDockerConfig(f *testing.F) {
+	f.Add([]byte(`{"iptables": false, "ip6tables": true, "ipv6": true}`))
+	f.Add([]byte("{\n\"icc\": \"x\"\n}"))
+	f.Add([]byte("DOCKER_OPTS=\"-b --ip6tables=false --iptables\""))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		flags, _ := parseDockerDefaults(data)
+		c, err := parseDockerConfig(data)
+		c = c.merge(flags)
+		if err == nil {
+			for _, family := range []string{"ipv4", "ipv6"} {
+				if _, invalid := ParseIptablesSave([]byte(dockerRules(family, c))); len(invalid) != 0 {
+					t.Fatalf("rules for %+v: %+v", c, invalid)
+				}
+			}
+		}
+	})
+}
+
+// TestRuntimeRulesFiles: the rules the VM scenarios load are the rules the
+// sources require (go test -run TestRuntimeRulesFiles -update-runtime-rules
+// rewrites them).
+func TestRuntimeRulesFiles(t *testing.T) {
+	tr := true
+	dir := filepath.Join(testenv.RepoDir(), "internal", "vmtest", "testdata", "managers", "files")
+	for name, want := range map[string]string{
+		"docker/rules.v4":     dockerRules("ipv4", dockerConfig{}),
+		"docker/rules.v6":     dockerRules("ipv6", dockerConfig{IP6Tables: &tr, IPv6: true}),
+		"kube-proxy/rules.v4": kubeProxyIptablesRules("ipv4"),
+		"kube-proxy/rules.v6": kubeProxyIptablesRules("ipv6"),
+		"kube-proxy/kube-proxy.nft": "#!/usr/sbin/nft -f\n" + kubeProxyNftRules + "\n" +
+			kubeProxyNftRulesV6.Replace(kubeProxyNftRules),
+	} {
+		p := filepath.Join(dir, name)
+		if *updateRuntimeRules {
+			writeFile(t, p, want)
+			continue
+		}
+		got, err := os.ReadFile(p)
+		if err != nil || string(got) != want {
+			t.Errorf("%s differs from what the source requires (err %v): rerun with -update-runtime-rules", p, err)
+		}
+	}
+}
