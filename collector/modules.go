@@ -53,7 +53,7 @@ var (
 	moduleLoadOnBoot = newDesc("module", "load_on_boot",
 		"1 if the module is listed in modules-load.d, /etc/modules or modules_load= and so is loaded at every boot.", "module")
 	requirementSourceInfo = newDesc("requirement", "source_info",
-		"One series per file or directory a requirement source reads that exists on the host (source: iptables-save, nftables, modules-load.d, cmdline), value 1. enabled is false for a file whose rules are not applied at boot (/etc/nftables.conf while nftables.service is disabled): it requires nothing.", "source", "path", "enabled")
+		"One series per file or directory a requirement source reads that exists on the host (source: iptables-save, nftables, ipsets, a firewall manager such as ufw, fail2ban, firewalld, docker or kube-proxy, modules-load.d, cmdline), value 1. enabled is false for a file that is read but whose rules are not applied (/etc/nftables.conf while nftables.service is disabled, a manager that is installed but not in use): it requires nothing.", "source", "path", "enabled")
 	requirementSourceReadable = newDesc("requirement", "source_readable",
 		"1 if the exporter can read the requirement source's file or directory; 0 if not (the modules it would require are then unknown; the log says why).", "source", "path")
 	requirementUnknown = newDesc("requirement", "unknown",
