@@ -48,7 +48,8 @@ func (c *firewallCollector) Update(host *kmod.View, out *Sink) error {
 func (c *firewallCollector) update(sc *scrape, out *Sink) error {
 	host := sc.view
 	var errs []error
-	for _, p := range c.requirements().Rulesets {
+	// A glob of the configuration names the files it matches now.
+	for _, p := range host.RulesetFiles(c.requirements().Rulesets) {
 		r, exists, err := host.ReadRuleset(p)
 		switch {
 		case err != nil:

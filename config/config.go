@@ -6,6 +6,7 @@ package config
 import (
 	_ "embed"
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -29,8 +30,9 @@ type Config struct {
 	// required as well.
 	IncludeLoadOnBoot bool `yaml:"include_load_on_boot"`
 	// Rulesets are firewall ruleset files (iptables-save or nftables) whose
-	// rules make modules required. Omitted: kmod.DefaultRulesets; [] reads
-	// none.
+	// rules make modules required; a glob (/etc/nftables.d/*.nft) names
+	// the files it matches at each scrape. Omitted: kmod.DefaultRulesets;
+	// [] reads none.
 	Rulesets *[]string `yaml:"rulesets"`
 	// Managers are the firewall managers (kmod.ManagerNames) whose own
 	// configuration is read while the host uses them. Omitted: every one;
@@ -218,7 +220,12 @@ func parseRulesets(n *yaml.Node) (*[]string, *Error) {
 		item = resolve(item)
 		p := item.Value
 		if item.Kind != yaml.ScalarNode || !strings.HasPrefix(p, "/") || strings.ContainsRune(p, 0) || len(p) > 4096 {
-			return nil, &Error{Line: item.Line, Key: fmt.Sprintf("rulesets[%d]", i), Msg: describe(item) + " is not allowed: an absolute path on the host (at most 4096 bytes), e.g. /etc/nftables.conf"}
+			return nil, &Error{Line: item.Line, Key: fmt.Sprintf("rulesets[%d]", i), Msg: describe(item) + " is not allowed: an absolute path on the host (at most 4096 bytes), e.g. /etc/nftables.conf, or a glob of them, e.g. /etc/nftables.d/*.nft"}
+		}
+		// A glob is expanded on the host at each scrape; its syntax can
+		// be checked now.
+		if _, err := path.Match(p, ""); err != nil {
+			return nil, &Error{Line: item.Line, Key: fmt.Sprintf("rulesets[%d]", i), Msg: describe(item) + " is not a valid glob (unclosed [ or a trailing \\): " + err.Error()}
 		}
 		paths = append(paths, p)
 	}

@@ -56,101 +56,142 @@ func natStatement(rest []string) bool {
 // ParseNftables reads an nftables ruleset (nft -f syntax) and lists the
 // modules its statements need: nf_tables always, then per keyword (ct,
 // masquerade, snat/dnat, redirect, limit, log, reject, ...), and
-// nft_chain_nat for chains of type nat. "include" lines are not followed.
+// nft_chain_nat for chains of type nat. Variables of "define" are
+// substituted; "include" lines are not followed here (see expandNftables,
+// which reads the included files of a host).
 func ParseNftables(data []byte) ([]Need, []InvalidLine) {
-	var needs []Need
-	var invalid []InvalidLine
-	seen := map[string]bool{}
-	addNeed := func(n Need) {
-		if !seen[n.Kind+" "+n.Name] {
-			seen[n.Kind+" "+n.Name] = true
-			needs = append(needs, n)
-		}
-	}
-	add := func(m string) { addNeed(Need{"module", m}) }
-	add("nf_tables")
-	family := "ip"
-	depth := 0
-	eachLine(data, func(raw []byte, num int) {
-		line, err := stripNftComment(string(raw))
-		if err != nil {
-			invalid = append(invalid, InvalidLine{num, err.Error()})
-			return
-		}
-		words := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == ';' || r == '\r' || r == ',' })
-		ctStatus := false
-		for i, w := range words {
-			w = strings.Trim(w, "{}")
-			// After "ct status" come its values (one, a list, or a set
-			// in braces), which are not statements.
-			if ctStatus && (w == "" || w == "!=" || ctStatusValues[w] && !natStatement(words[i+1:])) {
-				continue
-			}
-			ctStatus = w == "status" && i > 0 && words[i-1] == "ct"
-			switch {
-			case w == "table" && i+1 < len(words):
-				if f := words[i+1]; nftFamilies[f] {
-					family = f
-				} else {
-					family = "ip" // "table NAME" without a family is ip
-				}
-			case w == "type" && i+1 < len(words) && words[i+1] == "nat":
-				add("nft_chain_nat")
-			}
-			for _, m := range nftModules[w] {
-				add(m)
-			}
-			if w == "log" {
-				// The kernel also loads the logger through an alias
-				// (nf-logger-<nfproto>-<type>): NFLOG's for "log group",
-				// syslog's otherwise; an inet table logs for both IP
-				// families.
-				typ := 0
-				if slices.Contains(words[i+1:], "group") {
-					typ = 1
-				}
-				for _, pf := range nftLogFamilies[family] {
-					addNeed(Need{"logger", fmt.Sprintf("%d-%d", pf, typ)})
-				}
-			}
-			if byFamily, ok := nftFamilyModules[w]; ok {
-				if m, ok := byFamily[family]; ok {
-					add(m)
-				}
-			}
-		}
-		depth += strings.Count(line, "{") - strings.Count(line, "}")
-		if depth < 0 {
-			invalid = append(invalid, InvalidLine{num, "unbalanced }"})
-			depth = 0
-		}
-	})
-	if depth != 0 {
-		invalid = append(invalid, InvalidLine{0, fmt.Sprintf("%d unclosed {", depth)})
-	}
-	return needs, invalid
+	p := newNftParser("")
+	p.feed("", lexNftables(data).lines, 0, nil)
+	p.finish()
+	return p.needs, p.invalid
 }
 
-// stripNftComment drops a '#' comment and the contents of quoted strings,
-// which may hold any word.
-func stripNftComment(line string) (string, error) {
-	var b strings.Builder
-	quoted := false
-	for i := 0; i < len(line); i++ {
-		c := line[i]
+// nftParser scans the statements of a ruleset, which may span several
+// files: the table family, the brace depth and the variables carry over
+// from a file into the files it includes and back, as nft reads them.
+type nftParser struct {
+	needs   []Need
+	at      []nftAt // where each need was first asked for
+	invalid []InvalidLine
+	seen    map[string]bool
+	family  string
+	depth   int
+	defines map[string]string
+	// expanded is the text substitution has added, bounded.
+	expanded int
+	// define collects a multi-line "define NAME = { ... }".
+	define *nftDefine
+	// file and line are where the statement being scanned is.
+	file string
+	line int
+	// topLine is the line of the top file being read (the include
+	// that led to an included file), to which invalid lines are reported.
+	topLine int
+}
+
+// nftAt is a file and line of a ruleset.
+type nftAt struct {
+	Path string
+	Line int
+}
+
+type nftDefine struct {
+	name  string
+	value strings.Builder
+	depth int
+}
+
+// newNftParser starts a ruleset whose top file is file: nf_tables, which
+// every ruleset needs, is asked for there.
+func newNftParser(file string) *nftParser {
+	p := &nftParser{seen: map[string]bool{}, family: "ip", defines: map[string]string{}, file: file}
+	p.addNeed(Need{"module", "nf_tables"})
+	return p
+}
+
+func (p *nftParser) addNeed(n Need) {
+	if !p.seen[n.Kind+" "+n.Name] {
+		p.seen[n.Kind+" "+n.Name] = true
+		p.needs = append(p.needs, n)
+		p.at = append(p.at, nftAt{p.file, p.line})
+	}
+}
+
+// bad records an invalid line: in the top file, its own line; in an
+// included file, the line of the top file's include, naming where.
+func (p *nftParser) bad(reason string) {
+	if p.topLine == 0 {
+		p.invalid = append(p.invalid, InvalidLine{p.line, reason})
+		return
+	}
+	p.invalid = append(p.invalid, InvalidLine{p.topLine, fmt.Sprintf("%s:%d: %s", p.file, p.line, reason)})
+}
+
+// splitNftWords splits a statement into words at blanks and separators.
+func splitNftWords(line string) []string {
+	return strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == ';' || r == '\r' || r == ',' })
+}
+
+// statement scans one line (comments and strings dropped, variables
+// substituted) for the keywords that need modules.
+func (p *nftParser) statement(line string) {
+	words := splitNftWords(line)
+	add := func(m string) { p.addNeed(Need{"module", m}) }
+	ctStatus := false
+	for i, w := range words {
+		w = strings.Trim(w, "{}")
+		// After "ct status" come its values (one, a list, or a set
+		// in braces), which are not statements.
+		if ctStatus && (w == "" || w == "!=" || ctStatusValues[w] && !natStatement(words[i+1:])) {
+			continue
+		}
+		ctStatus = w == "status" && i > 0 && words[i-1] == "ct"
 		switch {
-		case c == '"':
-			quoted = !quoted
-			b.WriteByte(' ')
-		case quoted:
-		case c == '#':
-			return b.String(), nil
-		default:
-			b.WriteByte(c)
+		case w == "table" && i+1 < len(words):
+			if f := words[i+1]; nftFamilies[f] {
+				p.family = f
+			} else {
+				p.family = "ip" // "table NAME" without a family is ip
+			}
+		case w == "type" && i+1 < len(words) && words[i+1] == "nat":
+			add("nft_chain_nat")
+		}
+		for _, m := range nftModules[w] {
+			add(m)
+		}
+		if w == "log" {
+			// The kernel also loads the logger through an alias
+			// (nf-logger-<nfproto>-<type>): NFLOG's for "log group",
+			// syslog's otherwise; an inet table logs for both IP
+			// families.
+			typ := 0
+			if slices.Contains(words[i+1:], "group") {
+				typ = 1
+			}
+			for _, pf := range nftLogFamilies[p.family] {
+				p.addNeed(Need{"logger", fmt.Sprintf("%d-%d", pf, typ)})
+			}
+		}
+		if byFamily, ok := nftFamilyModules[w]; ok {
+			if m, ok := byFamily[p.family]; ok {
+				add(m)
+			}
 		}
 	}
-	if quoted {
-		return "", fmt.Errorf("unterminated string")
+	p.depth += strings.Count(line, "{") - strings.Count(line, "}")
+	if p.depth < 0 {
+		p.bad("unbalanced }")
+		p.depth = 0
 	}
-	return b.String(), nil
+}
+
+// finish reports what is left open at the end of the ruleset.
+func (p *nftParser) finish() {
+	if p.define != nil {
+		p.invalid = append(p.invalid, InvalidLine{0, fmt.Sprintf("define %s: unclosed {", p.define.name)})
+		p.define = nil
+	}
+	if p.depth != 0 {
+		p.invalid = append(p.invalid, InvalidLine{0, fmt.Sprintf("%d unclosed {", p.depth)})
+	}
 }

@@ -65,3 +65,23 @@ func TestNftablesCtStatusIsNoStatement(t *testing.T) {
 		t.Errorf("ct status then dnat: got %v, want %v", got, want)
 	}
 }
+
+// A define's value is an expression, not a statement: "define S = dnat"
+// needs no nft_nat, and the statements after the defines still parse.
+// ParseNftables alone does not follow includes.
+func TestParseNftablesDefines(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"define S = dnat\ndefine P = { 22, 80 }\ntable ip t {\n\tchain c {\n\t\tct status $S tcp dport $P limit rate 1/second\n\t}\n}\n", []string{"nf_tables", "nft_ct", "nf_conntrack", "nft_limit"}},
+		{"define A = {\n\tmasquerade\n}\ntable ip t {\n\tchain c {\n\t\tquota 1 mbytes\n\t}\n}\n", []string{"nf_tables", "nft_quota"}},
+		{"table ip t {\n\tchain c {\n\t\tip saddr $nowhere queue\n\t}\n}\n", []string{"nf_tables", "nft_queue"}},
+		{"include \"/etc/nftables.d/*.nft\"\ntable ip t {\n}\n", []string{"nf_tables"}},
+	} {
+		needs, invalid := ParseNftables([]byte(c.in))
+		if got := needNames(needs); !reflect.DeepEqual(got, c.want) || len(invalid) != 0 {
+			t.Errorf("%q: got %v (invalid %+v), want %v", c.in, got, invalid, c.want)
+		}
+	}
+}

@@ -1,5 +1,12 @@
 package kmod
 
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+)
+
 // rulesetSource is the firewall ruleset files of one format among the
 // spec's Rulesets: each adds the modules its rules need, with the file's
 // path as the source.
@@ -17,30 +24,140 @@ func (r rulesetSource) enabled(s *Snapshot, hostPath string) bool {
 	return r.inUse == nil || r.inUse(s, hostPath)
 }
 
-func (r rulesetSource) Files(_ *Snapshot, spec RequirementSpec) []string {
+// rulesetFile is one ruleset file of the spec: a path as listed, or one
+// match of a glob.
+type rulesetFile struct {
+	path  string
+	order int // the index in the spec of the entry that lists it
+	// err is a glob that could not be expanded, path being the pattern.
+	err error
+}
+
+// RulesetFiles are the ruleset files the spec's paths name on this host
+// now: a path as it is, a glob (e.g. /etc/nftables.d/*.nft) each file it
+// matches, sorted; a glob matching nothing names none, and one that
+// cannot be expanded stays as written (reading it reports why).
+func (v *View) RulesetFiles(paths []string) []string {
 	var out []string
-	for _, p := range spec.Rulesets {
-		if format, _ := RulesetFormat(p); format == r.format {
+	for _, f := range v.rulesetFiles(paths) {
+		if !slices.Contains(out, f.path) {
+			out = append(out, f.path)
+		}
+	}
+	return out
+}
+
+func (v *View) rulesetFiles(paths []string) []rulesetFile {
+	var out []rulesetFile
+	for i, p := range paths {
+		if !hasGlobMeta(p) {
+			out = append(out, rulesetFile{path: p, order: i})
+			continue
+		}
+		matches, err := v.globRulesets(p)
+		if err != nil {
+			out = append(out, rulesetFile{path: p, order: i, err: err})
+			continue
+		}
+		for _, m := range matches {
+			out = append(out, rulesetFile{path: m, order: i})
+		}
+	}
+	return out
+}
+
+// globRulesets expands a glob of the spec.
+func (v *View) globRulesets(pattern string) ([]string, error) {
+	matches, err := v.glob(pattern)
+	if err == nil && len(matches) > maxRulesetMatches {
+		err = fmt.Errorf("glob %s: %d files, at most %d read", pattern, len(matches), maxRulesetMatches)
+	}
+	return matches, err
+}
+
+// maxRulesetMatches bounds the files one glob of the spec names, each
+// a label value.
+const maxRulesetMatches = 100
+
+// globDir is the directory before a pattern's first wildcard, what a user
+// looks at when the glob cannot be expanded.
+func globDir(pattern string) string {
+	if i := strings.IndexAny(pattern, "*?["); i >= 0 {
+		pattern = pattern[:i]
+	}
+	return path.Dir(pattern + "x")
+}
+
+func (r rulesetSource) Files(s *Snapshot, spec RequirementSpec) []string {
+	var out []string
+	add := func(p string) {
+		if !slices.Contains(out, p) {
 			out = append(out, p)
+		}
+	}
+	for _, f := range s.view.rulesetFiles(spec.Rulesets) {
+		if format, _ := RulesetFormat(f.path); format != r.format {
+			continue
+		}
+		if f.err != nil {
+			add(globDir(f.path))
+			continue
+		}
+		add(f.path)
+		// nft reads the included files only when it loads the ruleset.
+		if r.format == FormatNftables && r.enabled(s, f.path) {
+			exp, _, _ := s.view.expandNftRuleset(f.path)
+			for _, inc := range exp.Files {
+				add(inc)
+			}
 		}
 	}
 	return out
 }
 
 func (r rulesetSource) Require(s *Snapshot, spec RequirementSpec, backend string, set *RequirementSet) {
-	for i, p := range spec.Rulesets {
+	for _, f := range s.view.rulesetFiles(spec.Rulesets) {
+		p := f.path
 		if format, _ := RulesetFormat(p); format != r.format || (r.inUse != nil && !r.inUse(s, p)) {
 			continue
 		}
 		rs, exists, err := s.view.ReadRuleset(p)
 		rs.Path = p // also when it could not be read: the path is what to report
 		set.Rulesets = append(set.Rulesets, RulesetRead{Ruleset: rs, Exists: exists, Err: err})
-		set.rulesetOrder = append(set.rulesetOrder, i)
-		if err != nil || !exists {
+		set.rulesetOrder = append(set.rulesetOrder, f.order)
+		if !exists {
+			continue
+		}
+		if r.format == FormatNftables {
+			// What can be read of a ruleset whose included file cannot
+			// still requires its modules, each where it is asked for.
+			r.requireNftables(s, p, f.order, backend, set)
+			continue
+		}
+		if err != nil {
 			continue
 		}
 		for _, m := range s.RulesetModules(rs, backend) {
-			set.Found = append(set.Found, Provenance{Name: m, Source: p, Path: p, order: i + 1})
+			set.Found = append(set.Found, Provenance{Name: m, Source: p, Path: p, order: f.order + 1})
+		}
+	}
+}
+
+// requireNftables adds the modules of an nftables ruleset and the files it
+// includes, each with the file and line that first asks for it.
+func (r rulesetSource) requireNftables(s *Snapshot, p string, order int, backend string, set *RequirementSet) {
+	exp, exists, err := s.view.expandNftRuleset(p)
+	if !exists || err != nil {
+		return
+	}
+	var seen []string
+	for i, n := range exp.Needs {
+		for _, m := range s.RulesetModules(Ruleset{Path: p, Format: FormatNftables, Needs: []Need{n}}, backend) {
+			if slices.Contains(seen, m) {
+				continue
+			}
+			seen = append(seen, m)
+			set.Found = append(set.Found, Provenance{Name: m, Source: p, Path: exp.At[i].Path, Line: exp.At[i].Line, order: order + 1})
 		}
 	}
 }
@@ -48,8 +165,22 @@ func (r rulesetSource) Require(s *Snapshot, spec RequirementSpec, backend string
 // maxRulesetFile bounds one ruleset file.
 const maxRulesetFile = 64 << 20
 
-// readRuleset reads a ruleset file (see View.ReadRuleset).
+// readRuleset reads a ruleset file (see View.ReadRuleset); an nftables
+// one with the files it includes, whose lines count as the include's.
 func (v *View) readRuleset(hostPath string) (r Ruleset, exists bool, err error) {
+	if hasGlobMeta(hostPath) {
+		// A glob of the configuration that could not be expanded.
+		if _, err := v.globRulesets(hostPath); err != nil {
+			return Ruleset{Path: hostPath}, false, err
+		}
+	}
+	if format, _ := RulesetFormat(hostPath); format == FormatNftables {
+		exp, exists, err := v.expandNftRuleset(hostPath)
+		if err != nil || !exists {
+			return Ruleset{}, exists, err
+		}
+		return Ruleset{Path: hostPath, Format: FormatNftables, Needs: exp.Needs, Invalid: exp.Invalid}, true, exp.Err
+	}
 	return readCached(v, &v.host.rulesetCache, hostPath, maxRulesetFile, func(b []byte) (Ruleset, error) {
 		return ParseRuleset(b, hostPath), nil
 	})
