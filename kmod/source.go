@@ -76,6 +76,7 @@ var requirementSources = []RequirementSource{
 	configSource{source: "flag"},
 	iptablesRulesets,
 	nftablesRulesets,
+	firewalldSource{},
 	bootListSource{},
 	cmdlineSource{},
 }
