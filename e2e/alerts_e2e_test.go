@@ -29,6 +29,7 @@ import (
 var expectedAlerts = map[string][]string{
 	"healthy":                nil,
 	"fail2ban":               nil,
+	"firewalld":              nil,
 	"not-loaded":             {"KmodModuleNotLoaded module=nf_conntrack", "KmodModuleNotLoaded module=xt_conntrack", "KmodModuleNotLoaded module=xt_state"},
 	"blacklisted":            {"KmodModuleBlacklisted module=nf_conntrack path=/etc/modprobe.d/blacklist-iptables.conf line=3", "KmodModuleNotLoaded module=xt_conntrack", "KmodModuleNotLoaded module=xt_state"},
 	"install-disabled":       {"KmodModuleDisabled module=nf_conntrack path=/etc/modprobe.d/hardening.conf line=3", "KmodModuleDependencyMissing module=xt_conntrack dependency=nf_conntrack", "KmodModuleDependencyMissing module=xt_state dependency=nf_conntrack"},

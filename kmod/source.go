@@ -81,6 +81,7 @@ var requirementSources = []RequirementSource{
 	fail2banSource{},
 	dockerSource{},
 	kubeProxySource{},
+	firewalldSource{},
 	bootListSource{},
 	cmdlineSource{},
 }
