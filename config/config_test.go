@@ -19,6 +19,8 @@ func TestErrors(t *testing.T) {
 		{"modules: nf_conntrack\n", `line 1: modules: "nf_conntrack" is not allowed: a list of module names, e.g. [a, b] or one "- item" a line`},
 		{"modules:\n  - {a: 1}\n", `line 2: modules[0]: a mapping is not allowed: a module name or alias (letters, digits, '-' and '_', at most 63 bytes)`},
 		{"include_load_on_boot: sometimes\n", `line 1: include_load_on_boot: "sometimes" is not allowed: true or false`},
+		{"managers: [ufw, nosuch]\n", `line 1: managers[1]: "nosuch" is not allowed: one of ipsets, ufw, fail2ban, docker, kube-proxy, firewalld`},
+		{"managers: ufw\n", `line 1: managers: "ufw" is not allowed: a list of firewall managers (ipsets, ufw, fail2ban, docker, kube-proxy, firewalld), e.g. [a, b] or one "- item" a line`},
 		{"rulesets: [etc/nftables.conf]\n", `line 1: rulesets[0]: "etc/nftables.conf" is not allowed: an absolute path on the host (at most 4096 bytes), e.g. /etc/nftables.conf, or a glob of them, e.g. /etc/nftables.d/*.nft`},
 		{"rulesets: [\"/etc/nftables.d/[a-.nft\"]\n", `line 1: rulesets[0]: "/etc/nftables.d/[a-.nft" is not a valid glob (unclosed [ or a trailing \): syntax error in pattern`},
 		{"modules: [a]\nmodules: [b]\n", `line 2: modules: given twice (first on line 1)`},
@@ -58,6 +60,8 @@ func TestValues(t *testing.T) {
 		{"# only a comment\n", Config{}},
 		{"modules:\ninclude_load_on_boot: yes\n", Config{IncludeLoadOnBoot: true}},
 		{"modules: [nf_conntrack, 8021q]\nrulesets: []\n", Config{Modules: []string{"nf_conntrack", "8021q"}, Rulesets: &[]string{}}},
+		{"managers: [ufw, firewalld]\n", Config{Managers: &[]string{"ufw", "firewalld"}}},
+		{"managers: []\n", Config{Managers: &[]string{}}},
 		{"rulesets: [/etc/nftables.conf]\nmodules: [xt_recent]\n", Config{Modules: []string{"xt_recent"}, Rulesets: &[]string{"/etc/nftables.conf"}}},
 		// Globs are expanded on the host at each scrape.
 		{"rulesets: [\"/etc/nftables.d/*.nft\", \"/etc/iptables/rules.v[46]\"]\n", Config{Rulesets: &[]string{"/etc/nftables.d/*.nft", "/etc/iptables/rules.v[46]"}}},
