@@ -24,9 +24,9 @@ func TestVM(t *testing.T) {
 	ks := Kernels(t)
 	var specs []Spec
 	causes := causeBoots(t, ks)
-	specs = append(specs, causes[:len(ks)]...) // the long "causes" boots
+	specs = append(specs, managerBoots(t, ks)...) // the longest
+	specs = append(specs, causes[:len(ks)]...)    // the long "causes" boots
 	specs = append(specs, rulesetBoots(t, ks)...)
-	specs = append(specs, managerBoots(t, ks)...)
 	specs = append(specs, systemdBoot(t, ks))
 	specs = append(specs, causes[len(ks):]...)
 	specs = append(specs, harnessBoots(ks)...)

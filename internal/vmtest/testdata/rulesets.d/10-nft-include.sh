@@ -5,6 +5,7 @@
 judge_nft_include() {
   local name=$1 d=/vmtest/out/$1 f=/vmtest/rulesets.d/nft-include
   reset; mkdir -p "$d" /etc/nftables.d
+  rm -f /etc/iptables/ipsets  # an nftables host restores no ipsets
   cp "$f/nftables.conf" /etc/nftables.conf
   cp "$f/nftables-defines.nft" /etc/nftables-defines.nft
   cp "$f"/nftables.d/* /etc/nftables.d/
@@ -25,6 +26,7 @@ judge_nft_include nft-include
 judge_nft_glob() {
   local name=$1 d=/vmtest/out/$1 f ok=0
   reset; mkdir -p "$d" /etc/fw
+  rm -f /etc/iptables/ipsets
   cp /vmtest/rulesets.d/nft-glob/*.nft /etc/fw/
   ln -sfn /usr/sbin/iptables-nft /etc/alternatives/iptables
   printf 'modules: []\ninclude_load_on_boot: false\nrulesets: ["/etc/fw/*.nft", "/etc/fw/none-*.nft"]\n' > /vmtest/ruleset.yml
