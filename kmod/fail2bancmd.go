@@ -3,6 +3,7 @@ package kmod
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -358,7 +359,7 @@ func (r *f2bRules) modules(s *Snapshot, backend string) []string {
 	var out []string
 	add := func(ms []string) {
 		for _, m := range ms {
-			if !containsString(out, m) {
+			if !slices.Contains(out, m) {
 				out = append(out, m)
 			}
 		}
@@ -380,13 +381,4 @@ func (r *f2bRules) modules(s *Snapshot, backend string) []string {
 		add(s.RulesetModules(Ruleset{Format: FormatNftables, Needs: r.other}, backend))
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -13,4 +13,7 @@ type memo struct {
 	sysBuiltin map[string]bool
 	deps       map[string]Dependency
 	releases   map[string]otherRelease
+	// units: the systemd units enabled by a link in a *.wants directory,
+	// listed once for every source that asks.
+	units map[string]bool
 }

@@ -1,5 +1,7 @@
 package kmod
 
+import "slices"
+
 // fail2banSource is fail2ban's jails, while fail2ban.service is enabled:
 // the modules the iptables, ipset and nft commands of each enabled jail's
 // actions need, from its start (actionstart) to its first ban (actionban),
@@ -30,7 +32,7 @@ func (src fail2banSource) Files(s *Snapshot, spec RequirementSpec) []string {
 	l := &f2bLoader{s: s}
 	l.jailCommands()
 	for _, p := range l.read {
-		if !containsString(out, p) {
+		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}

@@ -28,19 +28,21 @@ func (s *Snapshot) rulesetInUse(p string) bool {
 }
 
 // serviceEnabled reports whether a systemd unit is wanted by some target,
-// as `systemctl enable` records it: a link <target>.wants/<unit>.
+// as `systemctl enable` records it: a link <target>.wants/<unit>. The
+// links are listed once per snapshot, however many sources ask.
 func (s *Snapshot) serviceEnabled(unit string) bool {
-	entries, err := s.view.files.Root().ReadDir(systemdUnitDir)
-	if err != nil {
-		return false
-	}
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".wants") {
-			continue
+	if s.memo.units == nil {
+		s.memo.units = map[string]bool{}
+		entries, _ := s.view.files.Root().ReadDir(systemdUnitDir)
+		for _, e := range entries {
+			if !strings.HasSuffix(e.Name(), ".wants") {
+				continue
+			}
+			links, _ := s.view.files.Root().ReadDir(path.Join(systemdUnitDir, e.Name()))
+			for _, l := range links {
+				s.memo.units[l.Name()] = true
+			}
 		}
-		if _, err := s.view.files.Lstat(path.Join(systemdUnitDir, e.Name(), unit)); err == nil {
-			return true
-		}
 	}
-	return false
+	return s.memo.units[unit]
 }
