@@ -38,10 +38,15 @@ type ModuleReport struct {
 	Sources []string          `json:"required_by"`
 	Status  kmod.ModuleStatus `json:"-"`
 	Causes  []Cause           `json:"causes"`
+	// FollowsFrom are the modules it depends on whose causes explain why it
+	// is not loaded; its own symptoms are left out for them, as the
+	// alerts' rules leave them out (see followDependency).
+	FollowsFrom []string `json:"follows_from,omitempty"`
 }
 
-// Healthy reports whether no critical cause holds for the module.
-func (m ModuleReport) Healthy() bool { return !anyCritical(m.Causes) }
+// Healthy reports whether no critical cause holds for the module and no
+// dependency's cause stops it loading.
+func (m ModuleReport) Healthy() bool { return !anyCritical(m.Causes) && len(m.FollowsFrom) == 0 }
 
 func anyCritical(cs []Cause) bool {
 	return slices.ContainsFunc(cs, func(c Cause) bool { return c.Severity == Critical })
@@ -117,7 +122,54 @@ func Diagnose(s *kmod.Snapshot, set kmod.RequirementSet, facts HostFacts) Diagno
 		}
 		d.Modules = append(d.Modules, r)
 	}
+	explainByDependencies(d.Modules)
 	return d
+}
+
+// explainByDependencies leaves out each module's symptoms (followDependency)
+// that a cause of a module it depends on explains, and names that module
+// in FollowsFrom. A cause explains only while it is not itself left out,
+// as an alert quiet by its rule is no ALERTS series; modules.dep lists
+// dependencies transitively, so the root of a chain is always among them.
+func explainByDependencies(mods []ModuleReport) {
+	byName := make(map[string]int, len(mods))
+	for i, m := range mods {
+		byName[m.Module] = i
+	}
+	follows := make([][]string, len(mods))
+	state := make([]byte, len(mods)) // 0 unvisited, 1 visiting, 2 done
+	var visit func(i int)
+	visit = func(i int) {
+		if state[i] != 0 {
+			return // done, or a cycle modules.dep cannot have
+		}
+		state[i] = 1
+		for _, dep := range mods[i].Status.Deps {
+			j, ok := byName[dep.Name]
+			if !ok || j == i {
+				continue
+			}
+			visit(j)
+			if slices.ContainsFunc(mods[j].Causes, func(c Cause) bool {
+				return slices.Contains(explainsDependents, c.Alert) && (!slices.Contains(followDependency, c.Alert) || len(follows[j]) == 0)
+			}) {
+				follows[i] = append(follows[i], dep.Name)
+			}
+		}
+		state[i] = 2
+	}
+	for i := range mods {
+		if !mods[i].Status.Loaded {
+			visit(i)
+		}
+	}
+	for i := range mods {
+		if len(follows[i]) == 0 || mods[i].Status.Loaded {
+			continue
+		}
+		mods[i].FollowsFrom = follows[i]
+		mods[i].Causes = slices.DeleteFunc(mods[i].Causes, func(c Cause) bool { return slices.Contains(followDependency, c.Alert) })
+	}
 }
 
 // hostFound are the causes that hold for the host as a whole.

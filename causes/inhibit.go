@@ -37,6 +37,20 @@ var followNoTree = []string{
 	RequirementUnknown,
 }
 
+// followDependency are the symptoms of a module that is not loaded which a
+// cause of a module it depends on explains: xt_conntrack is not loaded, or
+// lacks a dependency, because nf_conntrack is blacklisted, disabled or gone.
+// The module's own blocks and file faults are causes of their own, each
+// with its own fix, so they are not among them.
+var followDependency = []string{
+	ModuleNotLoaded, ModuleDependencyMissing, ModuleNotLoadedMemoryPressure, XtablesMatchNotRegistered, XtablesTargetNotRegistered,
+}
+
+// explainsDependents are the causes of a module that explain its dependents'
+// symptoms (followDependency): each says why the module cannot load, and a
+// module that cannot load cannot be loaded as a dependency either.
+var explainsDependents = slices.DeleteFunc(slices.Clone(explainsNotLoaded), func(s string) bool { return s == RequirementUnknown })
+
 // Inhibitions are the inhibit rules that make one root cause one page.
 func Inhibitions() []Inhibition {
 	return []Inhibition{
@@ -145,7 +159,7 @@ func (d Definition) RuleExpr() string {
 // cause explains (see Inhibitions).
 func (d Definition) excludingExplained() string {
 	rels := explainedBy(d.Name)
-	if len(rels) == 0 {
+	if len(rels) == 0 && !slices.Contains(followDependency, d.Name) {
 		return d.Expr
 	}
 	expr := strings.TrimSuffix(d.Expr, "\n") + "\n"
@@ -158,8 +172,23 @@ func (d Definition) excludingExplained() string {
 	for _, r := range rels {
 		fmt.Fprintf(&b, "unless on (%s) ALERTS{%s}\n", strings.Join(matchOn(r), ", "), alertnameMatcher(r.Sources))
 	}
+	if slices.Contains(followDependency, d.Name) {
+		b.WriteString(dependencyClause)
+	}
 	return b.String()
 }
+
+// dependencyClause quiets a module's symptom while a module it depends on
+// (a dependency_usable series, present while the module is not loaded) has
+// an alert that explains it. Alertmanager cannot say this: its inhibit
+// rules match equal labels, and here the source's module is the target's
+// dependency.
+var dependencyClause = fmt.Sprintf(`unless on (job, instance, module) (
+  kmod_module_dependency_usable
+  and on (job, instance, dependency)
+    label_replace(ALERTS{%s}, "dependency", "$1", "module", "(.*)")
+)
+`, alertnameMatcher(explainsDependents))
 
 // matchOn are the labels an exclusion matches the source's alerts on: the
 // inhibition's Equal labels and job, since a scrape target is a job and an

@@ -29,6 +29,9 @@ func TestRuleExprExcludesExplained(t *testing.T) {
 		if d.KeepFiringFor != "" {
 			e = keptBranch(t, d, e)
 		}
+		if slices.Contains(followDependency, d.Name) {
+			e = dependencyBranch(t, d, e)
+		}
 		for i := len(rels) - 1; i >= 0; i-- {
 			b, ok := e.(*parser.BinaryExpr)
 			if !ok || b.Op != parser.LUNLESS || b.VectorMatching == nil || !b.VectorMatching.On ||
@@ -47,12 +50,13 @@ func TestRuleExprExcludesExplained(t *testing.T) {
 		if got, want := e.String(), parsePromQL(t, d.Expr).String(); got != want {
 			t.Errorf("%s: condition %s, want %s", d.Name, got, want)
 		}
-		if len(rels) > 0 {
+		if len(rels) > 0 || slices.Contains(followDependency, d.Name) {
 			targeted++
 		}
 	}
 	// NotLoaded, the two x_tables symptoms and NoModules' other followers,
-	// and the two collector failures (an exporter that cannot see the host).
+	// and the two collector failures (an exporter that cannot see the host);
+	// the dependency's symptoms all follow a missing tree too.
 	if targeted != len(followNoTree)+2 {
 		t.Errorf("%d alerts exclude a cause, want %d", targeted, len(followNoTree)+2)
 	}
@@ -95,6 +99,31 @@ func TestTopLevelOr(t *testing.T) {
 	if got, want := d.RuleExpr(), "(\n  a == 0 or b == 0\n)\nunless on (job, instance, module) ALERTS"; !strings.HasPrefix(got, want) {
 		t.Errorf("RuleExpr of a top-level or: %q, want prefix %q", got, want)
 	}
+}
+
+// dependencyBranch checks that a symptom a dependency's cause explains is
+// quiet, on its module, where a dependency_usable series of the module
+// names a module that has such an alert; it returns the rest.
+func dependencyBranch(t *testing.T, d Definition, e parser.Expr) parser.Expr {
+	t.Helper()
+	b, ok := e.(*parser.BinaryExpr)
+	if !ok || b.Op != parser.LUNLESS || b.VectorMatching == nil || !b.VectorMatching.On || !slices.Equal(b.VectorMatching.MatchingLabels, []string{"job", "instance", "module"}) {
+		t.Fatalf("%s: %s is not unless on (job, instance, module) a dependency's cause", d.Name, e)
+	}
+	rhs := b.RHS
+	if p, ok := rhs.(*parser.ParenExpr); ok {
+		rhs = p.Expr
+	}
+	and, ok := rhs.(*parser.BinaryExpr)
+	if !ok || and.Op != parser.LAND || !slices.Equal(and.VectorMatching.MatchingLabels, []string{"job", "instance", "dependency"}) ||
+		and.LHS.String() != "kmod_module_dependency_usable" {
+		t.Fatalf("%s: %s does not join dependency_usable on the dependency", d.Name, rhs)
+	}
+	want := parsePromQL(t, `label_replace(ALERTS{`+alertnameMatcher(explainsDependents)+`}, "dependency", "$1", "module", "(.*)")`).String()
+	if got := and.RHS.String(); got != want {
+		t.Errorf("%s: the dependency's alerts are %s, want %s", d.Name, got, want)
+	}
+	return b.LHS
 }
 
 // keptBranch checks that a kept alert is its condition "or ignoring

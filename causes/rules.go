@@ -50,6 +50,10 @@ func writeRule(b *strings.Builder, d Definition) {
 	if len(explainedBy(d.Name)) > 0 {
 		why = append(slices.Clip(why), explainedWhy...)
 	}
+	if slices.Contains(followDependency, d.Name) {
+		why = append(slices.Clip(why), "unless on (module) (kmod_module_dependency_usable ...): quiet while a module it",
+			"depends on has an alert that says why that module cannot load; that alert is the page.")
+	}
 	if d.KeepFiringFor != "" {
 		why = append(slices.Clip(why), "or ALERTS...: once firing, it stays while a collector fails or the exporter is",
 			"not scraped (up to "+d.KeepFiringFor+" after the modules collector last succeeded), so an exporter",

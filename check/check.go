@@ -48,6 +48,9 @@ type ModuleReport struct {
 	LoadOnBoot   bool          `json:"load_on_boot"`
 	Status       string        `json:"status"`
 	Causes       []CauseReport `json:"causes"`
+	// FollowsFrom are the modules it depends on whose causes (listed with
+	// them) stop it loading; its own symptoms are not repeated.
+	FollowsFrom []string `json:"follows_from,omitempty"`
 }
 
 // Report is what check prints, as JSON or as a table.
@@ -192,7 +195,7 @@ func report(s *kmod.Snapshot, d causes.Diagnosis) (Report, error) {
 		st := m.Status
 		mo := ModuleReport{Module: m.Module, RequiredBy: m.Sources, Loaded: st.Loaded, Builtin: st.Builtin, Blacklisted: st.Blacklisted,
 			Disabled: st.Disabled, OnDisk: st.OnDisk, ReleaseMatch: st.ReleaseMatch, Dependencies: st.DepsOK, LoadOnBoot: st.LoadOnBoot,
-			Status: moduleState(m, d), Causes: render(m.Causes)}
+			Status: moduleState(m, d), Causes: render(m.Causes), FollowsFrom: m.FollowsFrom}
 		if st.OnDisk && st.FileErr != nil {
 			mo.FileError = kmod.FileErrReason(st.FileErr)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -71,6 +72,10 @@ func printTable(w io.Writer, out Report, color bool) {
 	for _, m := range out.Modules {
 		for _, c := range m.Causes {
 			printCause(m.Module, c)
+		}
+		if len(m.FollowsFrom) > 0 {
+			fmt.Fprintf(w, "\n%s: %s\n  It depends on %s, which cannot load (its cause is listed above): fix that first; loading %s then loads it too.\n",
+				m.Module, paint("31", "NOT LOADED"), strings.Join(m.FollowsFrom, ", "), m.Module)
 		}
 	}
 	for _, u := range out.Unreadable {
