@@ -1,6 +1,7 @@
 package kmod
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"debug/elf"
@@ -82,7 +83,9 @@ func ReadModInfo(f *os.File) (ModInfo, os.FileInfo, error) {
 			if err := checkXZDict(file()); err != nil {
 				return nil, nil, err
 			}
-			zr, err := xz.NewReader(file())
+			// The LZMA decoder reads its input a byte at a time: unbuffered,
+			// that is a pread per byte (90 ms a module, 30 times xz's own).
+			zr, err := xz.NewReader(bufio.NewReaderSize(file(), 32<<10))
 			return zr, func() {}, err
 		}
 	case bytes.HasPrefix(head, magicZstd):
