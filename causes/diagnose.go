@@ -115,8 +115,10 @@ func Diagnose(s *kmod.Snapshot, set kmod.RequirementSet, facts HostFacts) Diagno
 				}
 			}
 		}
-		if st.Loaded && !st.Builtin && !st.LoadOnBoot && slices.ContainsFunc(r.Sources, func(src string) bool {
-			return src == "config" || src == "flag" || src == "default"
+		// Only for modules named in the configuration alone: a ruleset's or
+		// a firewall manager's start loads its modules at every boot.
+		if st.Loaded && !st.Builtin && !st.LoadOnBoot && len(r.Sources) > 0 && !slices.ContainsFunc(r.Sources, func(src string) bool {
+			return src != "config" && src != "flag" && src != "default"
 		}) {
 			cause(ModuleNotPersistent, map[string]string{})
 		}

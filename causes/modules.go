@@ -270,7 +270,12 @@ var moduleCauses = []Definition{
   and on (job, instance, module) kmod_module_loaded == 1
   and on (job, instance, module) kmod_module_builtin == 0
   and on (job, instance, module) kmod_module_required{source=~"config|flag|default"}
+  unless on (job, instance, module) kmod_module_required{source!~"config|flag|default"}
 `,
+		Why: []string{
+			"Only modules named in the configuration: a ruleset's or a firewall manager's",
+			"modules are loaded by its own start at every boot, and a boot list's are persistent.",
+		},
 		Summary: "A required module is loaded now but will not be loaded after a reboot.",
 		Description: []string{
 			"{{ $labels.module }} is loaded on {{ $labels.instance }} but no modules-load.d file, /etc/modules or modules_load=",

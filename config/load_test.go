@@ -29,7 +29,7 @@ func TestLoadSources(t *testing.T) {
 		modules []string
 		want    kmod.RequirementSpec
 	}{
-		{"default", "", nil, kmod.RequirementSpec{Modules: []kmod.Requirement{{Name: "nf_conntrack", Source: "default"}}, IncludeBoot: true, Rulesets: kmod.DefaultRulesets}},
+		{"default", "", nil, kmod.RequirementSpec{IncludeBoot: true, Rulesets: kmod.DefaultRulesets}},
 		{"flags", "", []string{"xt_set"}, kmod.RequirementSpec{Modules: []kmod.Requirement{{Name: "xt_set", Source: "flag"}}, Rulesets: kmod.DefaultRulesets}},
 		{"file and flag", file, []string{"xt_set"}, kmod.RequirementSpec{Modules: []kmod.Requirement{{Name: "xt_recent", Source: "config"}, {Name: "xt_set", Source: "flag"}}, Rulesets: []string{}}},
 	} {

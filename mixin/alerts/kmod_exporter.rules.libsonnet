@@ -194,7 +194,7 @@
             "runbook_url": "https://github.com/kmod-exporter/kmod_exporter/blob/main/alerts/runbooks/KmodModuleNotPersistent.md",
             "summary": "A required module is loaded now but will not be loaded after a reboot."
           },
-          "expr": "kmod_module_load_on_boot == 0\n  and on (job, instance, module) kmod_module_loaded == 1\n  and on (job, instance, module) kmod_module_builtin == 0\n  and on (job, instance, module) kmod_module_required{source=~\"config|flag|default\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
+          "expr": "kmod_module_load_on_boot == 0\n  and on (job, instance, module) kmod_module_loaded == 1\n  and on (job, instance, module) kmod_module_builtin == 0\n  and on (job, instance, module) kmod_module_required{source=~\"config|flag|default\"}\n  unless on (job, instance, module) kmod_module_required{source!~\"config|flag|default\"}\nunless on (job, instance) ALERTS{alertname=\"KmodNoModulesForRunningKernel\"}\n",
           "for": "30m",
           "labels": {
             "severity": "info"
