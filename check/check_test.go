@@ -52,6 +52,11 @@ func TestRunTable(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "\x1b[32mOK\x1b[0m") || !strings.HasSuffix(out, "\nhealthy: every required module is loaded or can be.\n") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
+	// Nothing required (no ruleset read, no module named): not "healthy".
+	out, code = run(t, "healthy", Options{Color: "never"})
+	if code != 0 || strings.Contains(out, "healthy") || !strings.HasSuffix(out, "\nno module is required here: no ruleset, firewall manager, boot list or configured module was found.\n") {
+		t.Errorf("nothing required, exit %d:\n%s", code, out)
+	}
 	out, _ = run(t, "not-loaded", Options{Color: "never"}, "nf_conntrack")
 	if !strings.Contains(out, "\nnf_conntrack: KmodModuleNotLoaded (critical)\n") || strings.Contains(out, "\x1b[") {
 		t.Errorf("table:\n%s", out)

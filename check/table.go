@@ -86,6 +86,9 @@ func printTable(w io.Writer, out Report, color bool) {
 		fmt.Fprintln(w, "\nINCOMPLETE: a file that says which modules are required could not be read; see above.")
 	case out.Healthy && warnings(out) > 0:
 		fmt.Fprintf(w, "\nno critical cause, %d warning(s) above: they do not change the exit status.\n", warnings(out))
+	case out.Healthy && len(out.Modules) == 0:
+		// Not "healthy": nothing here was judged.
+		fmt.Fprintln(w, "\nno module is required here: no ruleset, firewall manager, boot list or configured module was found.")
 	case out.Healthy:
 		fmt.Fprintln(w, "\nhealthy: every required module is loaded or can be.")
 	default:
