@@ -104,8 +104,40 @@ type Definition struct {
 	Why         []string
 	Expr        string
 	Summary     string
+	// BootSummary, when set, makes the alert follow why its module is
+	// required: a module only a boot list asks for (required_for="boot")
+	// pages as a warning with this summary, one a firewall needs as
+	// Severity with Summary. The rule computes the label (RuleExpr).
+	BootSummary string
 	Description []string
 	Fix         []string
+}
+
+// ByPurpose reports whether the alert's severity and summary follow why its
+// module is required (see BootSummary).
+func (d Definition) ByPurpose() bool { return d.BootSummary != "" }
+
+// The values of the required_for label of a ByPurpose alert.
+const (
+	ForFirewall = "firewall"
+	ForBoot     = "boot"
+)
+
+// SeverityLabel is the severity label's value in the rule: Severity, or for
+// a ByPurpose alert a template giving a boot module's alert Warning.
+func (d Definition) SeverityLabel() string {
+	if !d.ByPurpose() {
+		return d.Severity
+	}
+	return `{{ if eq $labels.required_for "` + ForBoot + `" }}` + Warning + `{{ else }}` + d.Severity + `{{ end }}`
+}
+
+// SummaryText is the summary annotation's value.
+func (d Definition) SummaryText() string {
+	if !d.ByPurpose() {
+		return d.Summary
+	}
+	return `{{ if eq $labels.required_for "` + ForBoot + `" }}` + d.BootSummary + `{{ else }}` + d.Summary + `{{ end }}`
 }
 
 // DescriptionText is the description annotation's value.

@@ -46,9 +46,9 @@ func TestRulesYAML(t *testing.T) {
 			t.Errorf("%s defined twice", d.Name)
 		}
 		seen[d.Name] = true
-		want := parsedRule{Alert: d.Name, Expr: d.RuleExpr(), For: d.For, Labels: map[string]string{"severity": d.Severity},
-			Annotations: map[string]string{"summary": d.Summary, "description": d.DescriptionText(), "fix": d.FixText(), "runbook_url": d.RunbookURL()}}
-		if r.Alert != want.Alert || r.Expr != want.Expr || r.For != want.For || r.Labels["severity"] != d.Severity || len(r.Labels) != 1 {
+		want := parsedRule{Alert: d.Name, Expr: d.RuleExpr(), For: d.For, Labels: map[string]string{"severity": d.SeverityLabel()},
+			Annotations: map[string]string{"summary": d.SummaryText(), "description": d.DescriptionText(), "fix": d.FixText(), "runbook_url": d.RunbookURL()}}
+		if r.Alert != want.Alert || r.Expr != want.Expr || r.For != want.For || r.Labels["severity"] != d.SeverityLabel() || len(r.Labels) != 1 {
 			t.Errorf("rule %d: %+v, want %+v", i, r, want)
 		}
 		for k, v := range want.Annotations {

@@ -124,9 +124,47 @@ func Diagnose(s *kmod.Snapshot, set kmod.RequirementSet, facts HostFacts) Diagno
 		}
 		d.Modules = append(d.Modules, r)
 	}
+	applyPurpose(d.Modules)
 	explainByDependencies(d.Modules)
 	return d
 }
+
+// applyPurpose labels each ByPurpose cause with why its module is required,
+// as the rules do: "firewall" when a source other than a boot list requires
+// it, or a module so required that is not loaded depends on it; else
+// "boot", whose causes are warnings.
+func applyPurpose(mods []ModuleReport) {
+	firewall := map[string]bool{}
+	for _, m := range mods {
+		if slices.ContainsFunc(m.Sources, func(src string) bool { return !isBootSource(src) }) {
+			firewall[m.Module] = true
+		}
+	}
+	for _, m := range mods {
+		if firewall[m.Module] && !m.Status.Loaded {
+			for _, dep := range m.Status.Deps {
+				firewall[dep.Name] = true
+			}
+		}
+	}
+	for _, m := range mods {
+		purpose := ForBoot
+		if firewall[m.Module] {
+			purpose = ForFirewall
+		}
+		for i, c := range m.Causes {
+			if d, ok := Lookup(c.Alert); ok && d.ByPurpose() {
+				m.Causes[i].Labels["required_for"] = purpose
+				if purpose == ForBoot {
+					m.Causes[i].Severity = Warning
+				}
+			}
+		}
+	}
+}
+
+// isBootSource tells the boot lists among the requirement sources.
+func isBootSource(src string) bool { return src == "modules-load.d" || src == "cmdline" }
 
 // explainByDependencies leaves out each module's symptoms (followDependency)
 // that a cause of a module it depends on explains, and names that module

@@ -159,10 +159,11 @@ func (d Definition) RuleExpr() string {
 // cause explains (see Inhibitions).
 func (d Definition) excludingExplained() string {
 	rels := explainedBy(d.Name)
+	cond := d.condition()
 	if len(rels) == 0 && !slices.Contains(followDependency, d.Name) {
-		return d.Expr
+		return cond
 	}
-	expr := strings.TrimSuffix(d.Expr, "\n") + "\n"
+	expr := strings.TrimSuffix(cond, "\n") + "\n"
 	if topLevelOr(expr) {
 		// "unless" binds tighter than "or".
 		expr = "(\n" + indent(expr, "  ") + ")\n"
@@ -189,6 +190,38 @@ var dependencyClause = fmt.Sprintf(`unless on (job, instance, module) (
     label_replace(ALERTS{%s}, "dependency", "$1", "module", "(.*)")
 )
 `, alertnameMatcher(explainsDependents))
+
+// condition is d.Expr, for a ByPurpose alert with the required_for label
+// of its module joined on.
+func (d Definition) condition() string {
+	if !d.ByPurpose() {
+		return d.Expr
+	}
+	return "(\n" + indent(strings.TrimSuffix(d.Expr, "\n")+"\n", "  ") + ")\n* on (job, instance, module) group_left (required_for) (\n" + indent(requiredForExpr, "  ") + ")\n"
+}
+
+// bootSources are the requirement sources that are boot lists.
+const bootSources = `modules-load.d|cmdline`
+
+// requiredForExpr is one series per required module, required_for
+// "firewall" when a source other than a boot list requires it or when a
+// module so required that is not loaded depends on it (its fault is the
+// firewall's), else "boot".
+var requiredForExpr = `label_replace(
+  max by (job, instance, module) (kmod_module_required{source!~"` + bootSources + `"})
+  or on (job, instance, module)
+  max by (job, instance, module) (label_replace(
+    max by (job, instance, dependency) (
+      kmod_module_dependency_usable
+      and on (job, instance, module) kmod_module_required{source!~"` + bootSources + `"}
+    ),
+    "module", "$1", "dependency", "(.*)"
+  )),
+  "required_for", "` + ForFirewall + `", "", ""
+)
+or on (job, instance, module)
+label_replace(max by (job, instance, module) (kmod_module_required), "required_for", "` + ForBoot + `", "", "")
+`
 
 // matchOn are the labels an exclusion matches the source's alerts on: the
 // inhibition's Equal labels and job, since a scrape target is a job and an

@@ -47,6 +47,9 @@ func TestRuleExprExcludesExplained(t *testing.T) {
 		if p, ok := e.(*parser.ParenExpr); ok && len(rels) > 0 && topLevelOr(d.Expr) {
 			e = p.Expr
 		}
+		if d.ByPurpose() {
+			e = purposeJoin(t, d, e)
+		}
 		if got, want := e.String(), parsePromQL(t, d.Expr).String(); got != want {
 			t.Errorf("%s: condition %s, want %s", d.Name, got, want)
 		}
@@ -122,6 +125,24 @@ func dependencyBranch(t *testing.T, d Definition, e parser.Expr) parser.Expr {
 	want := parsePromQL(t, `label_replace(ALERTS{`+alertnameMatcher(explainsDependents)+`}, "dependency", "$1", "module", "(.*)")`).String()
 	if got := and.RHS.String(); got != want {
 		t.Errorf("%s: the dependency's alerts are %s, want %s", d.Name, got, want)
+	}
+	return b.LHS
+}
+
+// purposeJoin checks that a ByPurpose alert's condition is joined with
+// its module's required_for label, and returns the condition.
+func purposeJoin(t *testing.T, d Definition, e parser.Expr) parser.Expr {
+	t.Helper()
+	b, ok := e.(*parser.BinaryExpr)
+	if !ok || b.Op != parser.MUL || b.VectorMatching == nil || b.VectorMatching.Card != parser.CardManyToOne ||
+		!slices.Equal(b.VectorMatching.MatchingLabels, []string{"job", "instance", "module"}) || !slices.Equal(b.VectorMatching.Include, []string{"required_for"}) {
+		t.Fatalf("%s: %s is not its condition * on (job, instance, module) group_left (required_for)", d.Name, e)
+	}
+	if got, want := b.RHS.String(), parsePromQL(t, "("+requiredForExpr+")").String(); got != want {
+		t.Errorf("%s: required_for from %s, want %s", d.Name, got, want)
+	}
+	if p, ok := b.LHS.(*parser.ParenExpr); ok {
+		return p.Expr
 	}
 	return b.LHS
 }

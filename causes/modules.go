@@ -8,7 +8,8 @@ var moduleCauses = []Definition{
 		Expr: `kmod_module_loaded == 0
   and on (job, instance, module) kmod_module_required
 `,
-		Summary: "A kernel module the firewall needs is not loaded.",
+		Summary:     "A kernel module the firewall needs is not loaded.",
+		BootSummary: "A kernel module the host loads at boot is not loaded; no firewall rule needs it.",
 		Description: []string{
 			"{{ $labels.module }} is required on {{ $labels.instance }} but is not loaded:",
 			"it is not in /proc/modules and not built into the kernel. Rules that use it",
@@ -31,7 +32,8 @@ var moduleCauses = []Definition{
 * on (job, instance, module) group_right ()
   kmod_module_blacklist_info{directive=~"blacklist|cmdline"}
 `,
-		Summary: "A required kernel module is blacklisted and not loaded.",
+		Summary:     "A required kernel module is blacklisted and not loaded.",
+		BootSummary: "A kernel module the host loads at boot is blacklisted and not loaded; no firewall rule needs it.",
 		Description: []string{
 			"{{ $labels.module }} is required on {{ $labels.instance }} but is not loaded, and",
 			"{{ if eq $labels.directive \"cmdline\" }}modprobe.blacklist= on the kernel command line{{ else }}{{ $labels.path }} line {{ $labels.line }}{{ end }}",
@@ -55,7 +57,8 @@ var moduleCauses = []Definition{
 * on (job, instance, module) group_right ()
   kmod_module_blacklist_info{directive=~"install|cmdline"}
 `,
-		Summary: "A required kernel module is disabled and cannot be loaded at all.",
+		Summary:     "A required kernel module is disabled and cannot be loaded at all.",
+		BootSummary: "A kernel module the host loads at boot is disabled and cannot be loaded; no firewall rule needs it.",
 		Description: []string{
 			"{{ $labels.module }} is required on {{ $labels.instance }} but",
 			"{{ if eq $labels.directive \"install\" }}an install override at {{ $labels.path }} line {{ $labels.line }} runs a",
@@ -82,7 +85,8 @@ var moduleCauses = []Definition{
 )
 * on (job, instance) group_left (release) kmod_kernel_info
 `,
-		Summary: "A required kernel module's file is missing for the running kernel.",
+		Summary:     "A required kernel module's file is missing for the running kernel.",
+		BootSummary: "A kernel module the host loads at boot has no file for the running kernel; no firewall rule needs it.",
 		Description: []string{
 			"{{ $labels.module }} is required on {{ $labels.instance }} but no {{ $labels.module }}.ko* exists under",
 			"/lib/modules/{{ $labels.release }} (an incomplete kernel update, or the package that ships it is not installed).",
@@ -94,6 +98,8 @@ var moduleCauses = []Definition{
 			"linux-image-{{ $labels.release }}`; Ubuntu (many netfilter modules ship in linux-modules-extra):",
 			"`sudo apt update && sudo apt install linux-modules-extra-{{ $labels.release }}`; RHEL/CentOS/Fedora:",
 			"`sudo yum reinstall kernel-{{ $labels.release }}` and `sudo yum install kernel-modules-{{ $labels.release }}`.",
+			"An out-of-tree module (ZFS, NVIDIA, VirtualBox: DKMS; another release has it under updates/, extra/ or dkms/) is",
+			"built for this kernel with `sudo dkms autoinstall -k {{ $labels.release }}` (or the vendor's package for it), not by reinstalling the kernel.",
 			"Check with `find /lib/modules/{{ $labels.release }} -name '{{ $labels.module }}.ko*'`, then `sudo modprobe {{ $labels.module }}`.",
 		},
 	},
@@ -147,7 +153,8 @@ var moduleCauses = []Definition{
   label_replace(kmod_module_file_info, "file_release", "$1", "release", "(.*)")
 * on (job, instance) group_left (release) kmod_kernel_info
 `,
-		Summary: "A required kernel module's file was built for another kernel.",
+		Summary:     "A required kernel module's file was built for another kernel.",
+		BootSummary: "A kernel module the host loads at boot was built for another kernel; no firewall rule needs it.",
 		Description: []string{
 			"{{ $labels.module }} is required on {{ $labels.instance }} but its file {{ $labels.path }} was built for",
 			"kernel {{ if $labels.file_release }}{{ $labels.file_release }}{{ else }}(unreadable vermagic){{ end }}, while",
@@ -166,7 +173,8 @@ var moduleCauses = []Definition{
   and on (job, instance, module) kmod_module_loaded == 0
   and on (job, instance, module) kmod_module_required
 `,
-		Summary: "A required kernel module's file is truncated, corrupt or too large to read.",
+		Summary:     "A required kernel module's file is truncated, corrupt or too large to read.",
+		BootSummary: "A kernel module the host loads at boot has a truncated, corrupt or oversized file; no firewall rule needs it.",
 		Description: []string{
 			"{{ $labels.module }} is required on {{ $labels.instance }} but is not loaded, and its file {{ $labels.path }}",
 			"cannot be read ({{ $labels.reason }}): {{ if eq $labels.reason \"truncated\" }}it ends early, as after a full disk",
@@ -187,7 +195,8 @@ var moduleCauses = []Definition{
   and on (job, instance, module) kmod_module_loaded == 0
   and on (job, instance, module) kmod_module_required
 `,
-		Summary: "A required kernel module cannot load because a module it depends on is missing or blocked.",
+		Summary:     "A required kernel module cannot load because a module it depends on is missing or blocked.",
+		BootSummary: "A kernel module the host loads at boot cannot load because a module it depends on is missing or blocked; no firewall rule needs it.",
 		Description: []string{
 			"{{ $labels.module }} is required on {{ $labels.instance }} but is not loaded, and its dependency",
 			"{{ $labels.dependency }} is not loaded and cannot be (its file is missing, built for another kernel, or disabled).",
@@ -207,7 +216,8 @@ var moduleCauses = []Definition{
     or kmod_memory_available_ratio < ` + ratio(MemoryAvailableRatio) + `
   )
 `,
-		Summary: "A required kernel module is not loaded while the host is under severe memory pressure.",
+		Summary:     "A required kernel module is not loaded while the host is under severe memory pressure.",
+		BootSummary: "A kernel module the host loads at boot is not loaded while the host is under severe memory pressure; no firewall rule needs it.",
 		Description: []string{
 			"{{ $labels.module }} is required on {{ $labels.instance }} but is not loaded, and the host is starved of memory",
 			"(all tasks stalled on memory over " + percent(MemoryPressureFullRatio) + " of the last minute, or under " + percent(MemoryAvailableRatio) + " of memory available): the kernel may fail",
@@ -225,7 +235,8 @@ var moduleCauses = []Definition{
   and on (job, instance, module) kmod_module_present_on_disk == 0
   and on (job, instance, module) kmod_module_required
 `,
-		Summary: "The running kernel was built without a Netfilter option a required module needs.",
+		Summary:     "The running kernel was built without a Netfilter option a required module needs.",
+		BootSummary: "The running kernel was built without the option of a module the host loads at boot; no firewall rule needs it.",
 		Description: []string{
 			"{{ $labels.module }} is required on {{ $labels.instance }}, but the running kernel's configuration has",
 			"{{ $labels.symbol }} not set: it is neither built in nor available as a module, and cannot be loaded.",
@@ -241,7 +252,8 @@ var moduleCauses = []Definition{
   and on (job, instance, module) kmod_module_required
   and on (job, instance) kmod_kernel_module_support == 0
 `,
-		Summary: "A required module is missing from a kernel that cannot load modules.",
+		Summary:     "A required module is missing from a kernel that cannot load modules.",
+		BootSummary: "A module the host loads at boot is missing from a kernel that cannot load modules; no firewall rule needs it.",
 		Description: []string{
 			"{{ $labels.instance }} runs a kernel built without loadable module support (no /proc/modules), and the required",
 			"{{ $labels.module }} is not built into it: nothing on this host can make it available.",

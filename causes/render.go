@@ -45,5 +45,9 @@ func Render(c Cause, instance string) (Texts, error) {
 	var fix strings.Builder
 	// An expansion error leaves what was written, as Prometheus shows it.
 	_ = fixes[c.Alert].Execute(&fix, struct{ Labels map[string]string }{labels})
-	return Texts{Summary: d.Summary, Fix: fix.String(), Runbook: d.RunbookURL()}, nil
+	summary := d.Summary
+	if d.ByPurpose() && labels["required_for"] == ForBoot {
+		summary = d.BootSummary
+	}
+	return Texts{Summary: summary, Fix: fix.String(), Runbook: d.RunbookURL()}, nil
 }

@@ -54,6 +54,11 @@ func writeRule(b *strings.Builder, d Definition) {
 		why = append(slices.Clip(why), "unless on (module) (kmod_module_dependency_usable ...): quiet while a module it",
 			"depends on has an alert that says why that module cannot load; that alert is the page.")
 	}
+	if d.ByPurpose() {
+		why = append(slices.Clip(why), "* group_left (required_for): \"firewall\" for a module a ruleset, firewall manager or the",
+			"configuration requires, or that one of those depends on; \"boot\" for a module only a boot list asks for,",
+			"which pages as a warning about boot modules.")
+	}
 	if d.KeepFiringFor != "" {
 		why = append(slices.Clip(why), "or ALERTS...: once firing, it stays while a collector fails or the exporter is",
 			"not scraped (up to "+d.KeepFiringFor+" after the modules collector last succeeded), so an exporter",
@@ -64,8 +69,8 @@ func writeRule(b *strings.Builder, d Definition) {
 	}
 	writeExpr(b, "        ", d.RuleExpr())
 	fmt.Fprintf(b, "        for: %s\n", d.For)
-	fmt.Fprintf(b, "        labels:\n          severity: %s\n", d.Severity)
-	fmt.Fprintf(b, "        annotations:\n          summary: %s\n", d.Summary)
+	fmt.Fprintf(b, "        labels:\n          severity: %s\n", yamlScalar(d.SeverityLabel()))
+	fmt.Fprintf(b, "        annotations:\n          summary: %s\n", yamlScalar(d.SummaryText()))
 	writeFolded(b, "description", d.Description)
 	writeFolded(b, "fix", d.Fix)
 	fmt.Fprintf(b, "          runbook_url: %s\n", d.RunbookURL())
@@ -92,4 +97,13 @@ func writeFolded(b *strings.Builder, key string, lines []string) {
 	for _, l := range lines {
 		fmt.Fprintf(b, "            %s\n", l)
 	}
+}
+
+// yamlScalar writes a template (which opens with "{", a flow mapping to
+// YAML) single-quoted, and plain text as it is.
+func yamlScalar(v string) string {
+	if !strings.HasPrefix(v, "{") {
+		return v
+	}
+	return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 }

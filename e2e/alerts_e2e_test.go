@@ -41,6 +41,7 @@ var expectedAlerts = map[string][]string{
 	"memory-pressure":        {"KmodModuleNotLoadedMemoryPressure module=nf_conntrack"},
 	"no-module-support":      {"KmodKernelWithoutModuleSupport module=xt_recent"},
 	"ruleset-missing-module": {"KmodModuleFileMissing module=xt_set"},
+	"boot-module-missing":    {"KmodModuleFileMissing module=zfs"},
 	"nft-only":               {"KmodModuleNotPersistent module=nf_nat"},
 	"kernel-without-module":  {"KmodKernelBuiltWithoutModule module=xt_recent"},
 	"upgrade-pending":        {"KmodNextBootModuleMissing module=xt_recent release=6.1.0-19-amd64"},
