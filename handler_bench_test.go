@@ -26,7 +26,7 @@ func benchHandler(b *testing.B) http.Handler {
 	kc, err := collector.New(collector.Options{
 		Host: kmod.NewHost(kmod.Paths{Proc: h.Proc, Sys: h.Sys, Root: h.Root}),
 		Requirements: func() collector.Requirements {
-			return collector.Requirements{Modules: reqs, Rulesets: kmod.DefaultRulesets}
+			return collector.Requirements{Modules: reqs, Rulesets: kmod.RulesetPaths(kmod.DefaultRulesets...)}
 		},
 	}, log.NewNopLogger(), collector.Names()...)
 	if err != nil {

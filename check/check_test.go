@@ -15,7 +15,7 @@ func run(t *testing.T, scenario string, opts Options, modules ...string) (string
 	d := filepath.Join("..", "fixtures", scenario)
 	view := kmod.NewHost(kmod.Paths{Proc: filepath.Join(d, "proc"), Sys: filepath.Join(d, "sys"), Root: filepath.Join(d, "root")}).View()
 	defer view.Release()
-	spec := kmod.RequirementSpec{Rulesets: []string{}}
+	spec := kmod.RequirementSpec{Rulesets: kmod.RulesetPaths()}
 	for _, m := range modules {
 		spec.Modules = append(spec.Modules, kmod.Requirement{Name: m, Source: "config"})
 	}

@@ -39,8 +39,10 @@ func (h benchHost) collector(b testing.TB) *KmodCollector {
 		reqs = append(reqs, Requirement{Name: m, Source: "config"})
 	}
 	kc, err := New(Options{
-		Host:         kmod.NewHost(kmod.Paths{Proc: h.Proc, Sys: h.Sys, Root: h.Root}),
-		Requirements: func() Requirements { return Requirements{Modules: reqs, Rulesets: kmod.DefaultRulesets} },
+		Host: kmod.NewHost(kmod.Paths{Proc: h.Proc, Sys: h.Sys, Root: h.Root}),
+		Requirements: func() Requirements {
+			return Requirements{Modules: reqs, Rulesets: kmod.RulesetPaths(kmod.DefaultRulesets...)}
+		},
 	}, log.NewNopLogger(), Names()...)
 	must(b, err)
 	return kc
@@ -161,7 +163,7 @@ func BenchmarkModel(b *testing.B) {
 			for _, m := range h.Required {
 				reqs = append(reqs, kmod.Requirement{Name: m, Source: "config"})
 			}
-			spec := kmod.RequirementSpec{Modules: reqs, Rulesets: kmod.DefaultRulesets}
+			spec := kmod.RequirementSpec{Modules: reqs, Rulesets: kmod.RulesetPaths(kmod.DefaultRulesets...)}
 			run := func() {
 				v := host.View()
 				s, err := v.Snapshot()

@@ -33,7 +33,7 @@ func TestFilesChangingMidScrape(t *testing.T) {
 	kc, err := New(Options{
 		Host: fixtureHost(dir),
 		Requirements: func() Requirements {
-			return Requirements{Modules: []Requirement{{Name: "nf_conntrack", Source: "default"}}, IncludeBoot: true, Rulesets: kmod.DefaultRulesets}
+			return Requirements{Modules: []Requirement{{Name: "nf_conntrack", Source: "default"}}, IncludeBoot: true, Rulesets: kmod.RulesetPaths(kmod.DefaultRulesets...)}
 		},
 	}, log.NewNopLogger(), Names()...)
 	must(t, err)

@@ -109,7 +109,7 @@ func TestGatherMatchesRegistry(t *testing.T) {
 				Requirements: func() Requirements {
 					return Requirements{Modules: []Requirement{
 						{Name: "nf_conntrack", Source: "default"}, {Name: "xt_recent", Source: "config"}, {Name: "ipt_set", Source: "flag"},
-					}, IncludeBoot: true, Rulesets: kmod.DefaultRulesets}
+					}, IncludeBoot: true, Rulesets: kmod.RulesetPaths(kmod.DefaultRulesets...)}
 				},
 			}, log.NewNopLogger(), Names()...)
 			if err != nil {

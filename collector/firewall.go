@@ -49,8 +49,11 @@ func (c *firewallCollector) update(sc *scrape, out *Sink) error {
 	host := sc.view
 	var errs []error
 	// A glob of the configuration names the files it matches now.
-	for _, p := range host.RulesetFiles(c.requirements().Rulesets) {
-		r, exists, err := host.ReadRuleset(p)
+	for _, f := range host.RulesetFiles(c.requirements().Rulesets) {
+		// In its configured format: the requirement sources read the
+		// same, so the view reads it once.
+		p := f.Path
+		r, exists, err := host.ReadRuleset(f)
 		switch {
 		case err != nil:
 			errs = append(errs, err)

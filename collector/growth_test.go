@@ -35,7 +35,7 @@ func TestNoGrowth(t *testing.T) {
 	kc, err := New(Options{
 		Host: fixtureHost(dir),
 		Requirements: func() Requirements {
-			return Requirements{Modules: sets[scrape/100%2], IncludeBoot: scrape/100%2 == 0, Rulesets: kmod.DefaultRulesets}
+			return Requirements{Modules: sets[scrape/100%2], IncludeBoot: scrape/100%2 == 0, Rulesets: kmod.RulesetPaths(kmod.DefaultRulesets...)}
 		},
 	}, log.NewNopLogger(), Names()...)
 	if err != nil {

@@ -31,9 +31,10 @@ type Config struct {
 	IncludeLoadOnBoot bool `yaml:"include_load_on_boot"`
 	// Rulesets are firewall ruleset files (iptables-save or nftables) whose
 	// rules make modules required; a glob (/etc/nftables.d/*.nft) names
-	// the files it matches at each scrape. Omitted: kmod.DefaultRulesets;
-	// [] reads none.
-	Rulesets *[]string `yaml:"rulesets"`
+	// the files it matches at each scrape. An item is a path, or a mapping
+	// of path, format and family (rulesetKeys); what it leaves out is told
+	// from each file's name. Omitted: kmod.DefaultRulesets; [] reads none.
+	Rulesets *[]kmod.RulesetPath `yaml:"rulesets"`
 	// Managers are the firewall managers (kmod.ManagerNames) whose own
 	// configuration is read while the host uses them. Omitted: every one;
 	// [] reads none.
@@ -41,9 +42,9 @@ type Config struct {
 }
 
 // RulesetPaths are the ruleset files to read.
-func (c Config) RulesetPaths() []string {
+func (c Config) RulesetPaths() []kmod.RulesetPath {
 	if c.Rulesets == nil {
-		return kmod.DefaultRulesets
+		return kmod.RulesetPaths(kmod.DefaultRulesets...)
 	}
 	return *c.Rulesets
 }
@@ -58,6 +59,16 @@ const (
 // Keys are the keys a configuration may have, in the order the
 // documentation lists them.
 var Keys = []string{"modules", "include_load_on_boot", "rulesets", "managers"}
+
+// rulesetKeys are the keys of a rulesets item given as a mapping.
+var rulesetKeys = []string{"path", "format", "family"}
+
+// rulesetFormats and rulesetFamilies are the values format and family
+// may take.
+var (
+	rulesetFormats  = []string{kmod.FormatIptables, kmod.FormatNftables}
+	rulesetFamilies = []string{kmod.FamilyIPv4, kmod.FamilyIPv6}
+)
 
 // Error is one mistake in a configuration, located so that a user can go
 // to it: the file (set by whoever read it), the line, the key, and what is
@@ -204,32 +215,108 @@ func parseModules(n *yaml.Node) ([]string, *Error) {
 	return modules, nil
 }
 
-func parseRulesets(n *yaml.Node) (*[]string, *Error) {
+func parseRulesets(n *yaml.Node) (*[]kmod.RulesetPath, *Error) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil, nil // as if omitted: the standard paths
 	}
-	items, err := list("rulesets", n, "absolute paths of ruleset files")
+	items, err := list("rulesets", n, "ruleset files (absolute paths, or mappings of "+strings.Join(rulesetKeys, ", ")+")")
 	if err != nil {
 		return nil, err
 	}
 	if len(items) > maxRulesets {
 		return nil, &Error{Line: n.Line, Key: "rulesets", Msg: fmt.Sprintf("%d rulesets listed, at most %d allowed", len(items), maxRulesets)}
 	}
-	paths := []string{}
+	entries := []kmod.RulesetPath{}
 	for i, item := range items {
 		item = resolve(item)
-		p := item.Value
-		if item.Kind != yaml.ScalarNode || !strings.HasPrefix(p, "/") || strings.ContainsRune(p, 0) || len(p) > 4096 {
-			return nil, &Error{Line: item.Line, Key: fmt.Sprintf("rulesets[%d]", i), Msg: describe(item) + " is not allowed: an absolute path on the host (at most 4096 bytes), e.g. /etc/nftables.conf, or a glob of them, e.g. /etc/nftables.d/*.nft"}
+		key := fmt.Sprintf("rulesets[%d]", i)
+		var e kmod.RulesetPath
+		if item.Kind == yaml.MappingNode {
+			e, err = parseRulesetMapping(key, item)
+		} else if e.Path, err = parseRulesetPath(key, item); err != nil && item.Kind != yaml.ScalarNode {
+			err.Msg += "; or a mapping, e.g. {path: /srv/fw/rules, format: iptables-save, family: ipv6}"
 		}
-		// A glob is expanded on the host at each scrape; its syntax can
-		// be checked now.
-		if _, err := path.Match(p, ""); err != nil {
-			return nil, &Error{Line: item.Line, Key: fmt.Sprintf("rulesets[%d]", i), Msg: describe(item) + " is not a valid glob (unclosed [ or a trailing \\): " + err.Error()}
+		if err != nil {
+			return nil, err
 		}
-		paths = append(paths, p)
+		entries = append(entries, e)
 	}
-	return &paths, nil
+	return &entries, nil
+}
+
+// parseRulesetPath checks a ruleset's path or glob.
+func parseRulesetPath(key string, n *yaml.Node) (string, *Error) {
+	p := n.Value
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || !strings.HasPrefix(p, "/") || strings.ContainsRune(p, 0) || len(p) > 4096 {
+		return "", &Error{Line: n.Line, Key: key, Msg: describe(n) + " is not allowed: an absolute path on the host (at most 4096 bytes), e.g. /etc/nftables.conf, or a glob of them, e.g. /etc/nftables.d/*.nft"}
+	}
+	// A glob is expanded on the host at each scrape; its syntax can be
+	// checked now.
+	if _, err := path.Match(p, ""); err != nil {
+		return "", &Error{Line: n.Line, Key: key, Msg: describe(n) + " is not a valid glob (unclosed [ or a trailing \\): " + err.Error()}
+	}
+	return p, nil
+}
+
+// parseRulesetMapping reads a rulesets item given as a mapping:
+// {path: /srv/fw/rules, format: iptables-save, family: ipv6}.
+func parseRulesetMapping(key string, n *yaml.Node) (kmod.RulesetPath, *Error) {
+	var e kmod.RulesetPath
+	seen := map[string]int{}
+	var familyLine int
+	for j := 0; j+1 < len(n.Content); j += 2 {
+		k, v := resolve(n.Content[j]), resolve(n.Content[j+1])
+		sub := key + "." + k.Value
+		if prev, dup := seen[k.Value]; dup {
+			return e, &Error{Line: k.Line, Key: sub, Msg: fmt.Sprintf("given twice (first on line %d)", prev)}
+		}
+		seen[k.Value] = k.Line
+		var err *Error
+		switch k.Value {
+		case "path":
+			e.Path, err = parseRulesetPath(sub, v)
+		case "format":
+			e.Format, err = oneOf(sub, v, rulesetFormats)
+		case "family":
+			e.Family, err = oneOf(sub, v, rulesetFamilies)
+			familyLine = k.Line
+		default:
+			err = &Error{Line: k.Line, Key: sub, Msg: "unknown key; allowed keys: " + strings.Join(rulesetKeys, ", ")}
+		}
+		if err != nil {
+			return e, err
+		}
+	}
+	if _, ok := seen["path"]; !ok {
+		return e, &Error{Line: n.Line, Key: key, Msg: "path is missing: a mapping of " + strings.Join(rulesetKeys, ", ") + " needs path, e.g. {path: /etc/iptables/rules-save, family: ipv6}"}
+	}
+	if e.Family == "" {
+		return e, nil
+	}
+	// nft names the family in each table (table ip6 f), so a family
+	// could only contradict the file. Without a format, the path's name
+	// tells it (a glob: each match's, and only iptables-save ones take
+	// the family).
+	format := e.Format
+	if format == "" {
+		format, _ = kmod.RulesetFormat(e.Path)
+	}
+	if format == kmod.FormatNftables {
+		why := "format is nftables"
+		if e.Format == "" {
+			why = "the name " + path.Base(e.Path) + " is an nftables file (give format: iptables-save if it is not)"
+		}
+		return e, &Error{Line: familyLine, Key: key + ".family", Msg: "only iptables-save files have a family, and " + why + ": an nftables file names the family of each table"}
+	}
+	return e, nil
+}
+
+// oneOf checks that a scalar is one of allowed.
+func oneOf(key string, n *yaml.Node, allowed []string) (string, *Error) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || !slices.Contains(allowed, n.Value) {
+		return "", &Error{Line: n.Line, Key: key, Msg: describe(n) + " is not allowed: one of " + strings.Join(allowed, ", ")}
+	}
+	return n.Value, nil
 }
 
 func parseManagers(n *yaml.Node) (*[]string, *Error) {
@@ -243,11 +330,11 @@ func parseManagers(n *yaml.Node) (*[]string, *Error) {
 	}
 	names := []string{}
 	for i, item := range items {
-		item = resolve(item)
-		if item.Kind != yaml.ScalarNode || !slices.Contains(known, item.Value) {
-			return nil, &Error{Line: item.Line, Key: fmt.Sprintf("managers[%d]", i), Msg: describe(item) + " is not allowed: one of " + strings.Join(known, ", ")}
+		name, err := oneOf(fmt.Sprintf("managers[%d]", i), resolve(item), known)
+		if err != nil {
+			return nil, err
 		}
-		names = append(names, item.Value)
+		names = append(names, name)
 	}
 	return &names, nil
 }

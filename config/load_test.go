@@ -29,9 +29,9 @@ func TestLoadSources(t *testing.T) {
 		modules []string
 		want    kmod.RequirementSpec
 	}{
-		{"default", "", nil, kmod.RequirementSpec{IncludeBoot: true, Rulesets: kmod.DefaultRulesets}},
-		{"flags", "", []string{"xt_set"}, kmod.RequirementSpec{Modules: []kmod.Requirement{{Name: "xt_set", Source: "flag"}}, Rulesets: kmod.DefaultRulesets}},
-		{"file and flag", file, []string{"xt_set"}, kmod.RequirementSpec{Modules: []kmod.Requirement{{Name: "xt_recent", Source: "config"}, {Name: "xt_set", Source: "flag"}}, Rulesets: []string{}}},
+		{"default", "", nil, kmod.RequirementSpec{IncludeBoot: true, Rulesets: kmod.RulesetPaths(kmod.DefaultRulesets...)}},
+		{"flags", "", []string{"xt_set"}, kmod.RequirementSpec{Modules: []kmod.Requirement{{Name: "xt_set", Source: "flag"}}, Rulesets: kmod.RulesetPaths(kmod.DefaultRulesets...)}},
+		{"file and flag", file, []string{"xt_set"}, kmod.RequirementSpec{Modules: []kmod.Requirement{{Name: "xt_recent", Source: "config"}, {Name: "xt_set", Source: "flag"}}, Rulesets: kmod.RulesetPaths()}},
 	} {
 		got, err := Load(c.file, c.modules)
 		if err != nil || !reflect.DeepEqual(got, c.want) {

@@ -181,7 +181,7 @@ func TestConfigCheck(t *testing.T) {
 	if out, code := runBinary(t, "--config.file="+good, "--config.check"); code != 0 || !strings.Contains(out, "2 modules, 0 rulesets") {
 		t.Errorf("valid config: exit %d, %q", code, out)
 	}
-	if out, code := runBinary(t, "--config.file=examples/config.yml", "--config.check"); code != 0 || !strings.Contains(out, "3 modules, 3 rulesets") {
+	if out, code := runBinary(t, "--config.file=examples/config.yml", "--config.check"); code != 0 || !strings.Contains(out, "3 modules, 4 rulesets") {
 		t.Errorf("examples/config.yml: exit %d, %q", code, out)
 	}
 	if _, code := runBinary(t, "--config.file="+bad, "--config.check"); code != 1 {
@@ -189,6 +189,37 @@ func TestConfigCheck(t *testing.T) {
 	}
 	if _, code := runBinary(t, "--config.file="+bad); code != 2 {
 		t.Errorf("invalid config at start: exit %d, want 2", code)
+	}
+}
+
+// TestRulesetFamilyConfigured: a family in the configuration wins over the
+// name. The healthy host's rules.v4 read as IPv6 requires ip6table_filter,
+// not iptable_filter and ipt_REJECT; its IPv4-only icmp match is then no
+// module of IPv6 (unknown), and its matches are no longer asked of IPv4's
+// x_tables. A family with an nftables file is refused with its line.
+func TestRulesetFamilyConfigured(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yml")
+	must(t, os.WriteFile(cfg, []byte("rulesets:\n  - path: /etc/iptables/rules.v4\n    family: ipv6\n"), 0o644))
+	body := startExporter(t, append(scenarioArgs("healthy"), "--config.file="+cfg)...).scrape(t)
+	for _, want := range []string{
+		`kmod_module_required{module="ip6table_filter",source="/etc/iptables/rules.v4"} 1`,
+		`kmod_requirement_unknown{line="0",module="xt_icmp",path="/etc/iptables/rules.v4",source="/etc/iptables/rules.v4"} 1`,
+		`kmod_ruleset_parse_success{path="/etc/iptables/rules.v4"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %s", want)
+		}
+	}
+	for _, absent := range []string{`module="iptable_filter",source="/etc/iptables/rules.v4"`, `module="ipt_REJECT",source="/etc/iptables/rules.v4"`, `kmod_xtables_match_registered{family="ipv4"`} {
+		if strings.Contains(body, absent) {
+			t.Errorf("%s still there", absent)
+		}
+	}
+	bad := filepath.Join(dir, "bad.yml")
+	must(t, os.WriteFile(bad, []byte("rulesets:\n  - path: /etc/nftables.conf\n    format: nftables\n    family: ipv6\n"), 0o644))
+	if _, out, code := runOutputs(t, binary, "--config.file="+bad, "--config.check"); code != 1 || !strings.Contains(out, bad+":4: rulesets[0].family: only iptables-save files have a family") {
+		t.Errorf("family with nftables: exit %d, %q", code, out)
 	}
 }
 

@@ -61,7 +61,7 @@ func TestMoreCachesFollowFileChanges(t *testing.T) {
 		must(t, err)
 		v, _, err := view.IptablesVersion()
 		must(t, err)
-		r, _, err := view.ReadRuleset("/etc/iptables/rules.v4")
+		r, _, err := view.ReadRuleset(RulesetPath{Path: "/etc/iptables/rules.v4"})
 		must(t, err)
 		return cfg.Tristate("CONFIG_NETFILTER_XT_MATCH_RECENT"), v, r.Needs
 	}

@@ -37,7 +37,7 @@ func TestNftIncludeRequirements(t *testing.T) {
 	s, err := readSnapshot(t, hostAt(d))
 	must(t, err)
 	defer s.Done()
-	spec := RequirementSpec{Rulesets: []string{"/etc/nftables.conf"}}
+	spec := RequirementSpec{Rulesets: RulesetPaths("/etc/nftables.conf")}
 	set := s.Requirements(spec, "nf_tables")
 	for _, w := range []Provenance{
 		{Name: "nf_tables", Source: "/etc/nftables.conf", Path: "/etc/nftables.conf"},
@@ -85,7 +85,7 @@ func TestNftIncludeUnreadable(t *testing.T) {
 	s, err := readSnapshot(t, hostAt(d))
 	must(t, err)
 	defer s.Done()
-	spec := RequirementSpec{Rulesets: []string{"/etc/nftables.conf"}}
+	spec := RequirementSpec{Rulesets: RulesetPaths("/etc/nftables.conf")}
 	required, rulesets, _ := s.Required(spec, "nf_tables")
 	if len(rulesets) != 1 || rulesets[0].Err == nil || !rulesets[0].Exists {
 		t.Errorf("rulesets: %+v", rulesets)
@@ -112,7 +112,7 @@ func TestNftIncludeDisabled(t *testing.T) {
 	s, err := readSnapshot(t, hostAt(d))
 	must(t, err)
 	defer s.Done()
-	spec := RequirementSpec{Rulesets: []string{"/etc/nftables.conf"}}
+	spec := RequirementSpec{Rulesets: RulesetPaths("/etc/nftables.conf")}
 	files := s.SourceFiles(spec)
 	if len(files) != 1 || files[0].Path != "/etc/nftables.conf" || files[0].Enabled {
 		t.Errorf("files: %+v", files)
@@ -135,8 +135,8 @@ func TestRulesetGlobs(t *testing.T) {
 	s, err := readSnapshot(t, hostAt(d))
 	must(t, err)
 	defer s.Done()
-	spec := RequirementSpec{Rulesets: []string{"/etc/fw/*", "/etc/none/*.nft"}}
-	if got, want := s.view.RulesetFiles(spec.Rulesets), []string{"/etc/fw/a.nft", "/etc/fw/b.nft", "/etc/fw/rules.v6"}; !slices.Equal(got, want) {
+	spec := RequirementSpec{Rulesets: RulesetPaths("/etc/fw/*", "/etc/none/*.nft")}
+	if got, want := s.view.RulesetFiles(spec.Rulesets), []RulesetPath{{"/etc/fw/a.nft", FormatNftables, ""}, {"/etc/fw/b.nft", FormatNftables, ""}, {"/etc/fw/rules.v6", FormatIptables, FamilyIPv6}}; !slices.Equal(got, want) {
 		t.Errorf("files %q, want %q", got, want)
 	}
 	required, rulesets, _ := s.Required(spec, "nf_tables")
@@ -154,7 +154,7 @@ func TestRulesetGlobs(t *testing.T) {
 		t.Errorf("required %v", required)
 	}
 	// A glob that cannot be expanded is reported, not taken for no file.
-	_, rulesets, _ = s.Required(RequirementSpec{Rulesets: []string{"/etc/fw/[.nft"}}, "nf_tables")
+	_, rulesets, _ = s.Required(RequirementSpec{Rulesets: RulesetPaths("/etc/fw/[.nft")}, "nf_tables")
 	if len(rulesets) != 1 || rulesets[0].Err == nil {
 		t.Errorf("bad glob: %+v", rulesets)
 	}

@@ -24,7 +24,7 @@ func TestProtocolMatches(t *testing.T) {
 		"-A INPUT -p 253 --dport 9 -j ACCEPT\n" +
 		"-A INPUT -p all -j ACCEPT\n" +
 		"COMMIT\n"
-	r := ParseRuleset([]byte(rules), "/etc/iptables/rules.v6")
+	r := ParseRuleset([]byte(rules), RulesetPath{Path: "/etc/iptables/rules.v6"})
 	if len(r.Invalid) > 0 {
 		t.Fatalf("invalid lines: %v", r.Invalid)
 	}

@@ -10,6 +10,9 @@ func TestRulesetFormat(t *testing.T) {
 		"/etc/iptables/rules.v4": {FormatIptables, "ipv4"}, "/etc/iptables/rules.v6": {FormatIptables, "ipv6"},
 		"/etc/sysconfig/iptables": {FormatIptables, "ipv4"}, "/etc/sysconfig/ip6tables": {FormatIptables, "ipv6"},
 		"/etc/nftables.conf": {FormatNftables, ""}, "/etc/fw/main.nft": {FormatNftables, ""},
+		// iptables-services' save files, named by their directory.
+		"/var/lib/ip6tables/rules-save": {FormatIptables, "ipv6"}, "/var/lib/iptables/rules-save": {FormatIptables, "ipv4"},
+		"/etc/ip6tables.d/rules": {FormatIptables, "ipv6"}, "/srv/ip6tables/main.nft": {FormatNftables, ""},
 	} {
 		if f, fam := RulesetFormat(p); f != want[0] || fam != want[1] {
 			t.Errorf("%s: %s %s", p, f, fam)
@@ -43,4 +46,41 @@ func FuzzRulesets(f *testing.F) {
 		ParseKernelConfig(data)
 		DpkgVersion(data, "iptables")
 	})
+}
+
+// TestRulesetPathAt: what an entry gives wins over what the file's name
+// implies, and an nftables file never has a family.
+func TestRulesetPathAt(t *testing.T) {
+	for _, c := range []struct {
+		entry RulesetPath
+		file  string
+		want  RulesetPath
+	}{
+		{RulesetPath{Path: "/etc/iptables/rules.v4"}, "/etc/iptables/rules.v4", RulesetPath{"/etc/iptables/rules.v4", FormatIptables, FamilyIPv4}},
+		{RulesetPath{Path: "/srv/fw/rules", Family: FamilyIPv6}, "/srv/fw/rules", RulesetPath{"/srv/fw/rules", FormatIptables, FamilyIPv6}},
+		{RulesetPath{Path: "/etc/iptables/rules.v6", Family: FamilyIPv4}, "/etc/iptables/rules.v6", RulesetPath{"/etc/iptables/rules.v6", FormatIptables, FamilyIPv4}},
+		// An explicit iptables-save format on an nftables name: the
+		// family is told from the name as for any iptables-save file.
+		{RulesetPath{Path: "/srv/fw6/*.nft", Format: FormatIptables}, "/srv/fw6/a.nft", RulesetPath{"/srv/fw6/a.nft", FormatIptables, FamilyIPv4}},
+		{RulesetPath{Path: "/srv/fw/*", Format: FormatIptables}, "/srv/fw/v6.nft", RulesetPath{"/srv/fw/v6.nft", FormatIptables, FamilyIPv6}},
+		{RulesetPath{Path: "/srv/fw/*", Format: FormatNftables, Family: FamilyIPv6}, "/srv/fw/rules.v6", RulesetPath{"/srv/fw/rules.v6", FormatNftables, ""}},
+		// A glob's family applies to its iptables-save matches only.
+		{RulesetPath{Path: "/srv/fw/*", Family: FamilyIPv6}, "/srv/fw/main.nft", RulesetPath{"/srv/fw/main.nft", FormatNftables, ""}},
+		{RulesetPath{Path: "/srv/fw/*", Family: FamilyIPv6}, "/srv/fw/rules", RulesetPath{"/srv/fw/rules", FormatIptables, FamilyIPv6}},
+		// What config refuses is left to the name, never a file unread.
+		{RulesetPath{Path: "/srv/fw/rules6", Format: "iptables", Family: "inet6"}, "/srv/fw/rules6", RulesetPath{"/srv/fw/rules6", FormatIptables, FamilyIPv6}},
+		{RulesetPath{Path: "/srv/fw/main.nft", Format: "nft"}, "/srv/fw/main.nft", RulesetPath{"/srv/fw/main.nft", FormatNftables, ""}},
+	} {
+		if got := c.entry.at(c.file); got != c.want {
+			t.Errorf("%+v at %s: %+v, want %+v", c.entry, c.file, got, c.want)
+		}
+	}
+	r := ParseRuleset([]byte("*filter\n-A INPUT -m rt -j DROP\nCOMMIT\n"), RulesetPath{Path: "/srv/fw/rules", Family: FamilyIPv6})
+	if r.Path != "/srv/fw/rules" || r.Format != FormatIptables || r.Family != FamilyIPv6 || len(r.Needs) != 2 || len(r.Invalid) != 0 {
+		t.Errorf("ParseRuleset with a family: %+v", r)
+	}
+	r = ParseRuleset([]byte("table inet f { chain c { ct state new accept; } }\n"), RulesetPath{Path: "/srv/fw/rules", Format: FormatNftables, Family: FamilyIPv6})
+	if r.Format != FormatNftables || r.Family != "" || len(r.Invalid) != 0 || len(r.Needs) == 0 {
+		t.Errorf("ParseRuleset as nftables: %+v", r)
+	}
 }

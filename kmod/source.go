@@ -14,10 +14,12 @@ type RequirementSpec struct {
 	Modules []Requirement
 	// IncludeBoot adds every module the host loads at boot.
 	IncludeBoot bool
-	// Rulesets are ruleset files whose rules add the modules they need,
-	// with the file's path as the source; one that only a disabled boot
-	// service would load adds none (see serviceRulesets).
-	Rulesets []string
+	// Rulesets are ruleset files (or globs) whose rules add the modules
+	// they need, with the file's path as the source; one that only a
+	// disabled boot service would load adds none (see serviceRulesets).
+	// Each is read in its configured format and family, else in what its
+	// name implies (RulesetFormat).
+	Rulesets []RulesetPath
 	// Managers are the firewall managers whose configuration is read when
 	// the host uses them (see ManagerNames); nil reads every one.
 	Managers []string

@@ -114,7 +114,7 @@ func TestDockerSource(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := runtimeHost(t, tc.files)
-			set := s.Requirements(RequirementSpec{Rulesets: []string{}}, tc.backend)
+			set := s.Requirements(RequirementSpec{Rulesets: RulesetPaths()}, tc.backend)
 			names, paths := foundBy(s, set, "docker")
 			if tc.err != "" {
 				if len(names) != 0 || len(set.Rulesets) != 1 || set.Rulesets[0].Err == nil || !strings.Contains(set.Rulesets[0].Err.Error(), tc.err) {
@@ -147,7 +147,7 @@ func TestDockerSource(t *testing.T) {
 // TestDockerManagersSwitch: `managers:` without docker reads nothing of it.
 func TestDockerManagersSwitch(t *testing.T) {
 	s := runtimeHost(t, dockerEnabled)
-	spec := RequirementSpec{Rulesets: []string{}, Managers: []string{"kube-proxy"}}
+	spec := RequirementSpec{Rulesets: RulesetPaths(), Managers: []string{"kube-proxy"}}
 	if names, _ := foundBy(s, s.Requirements(spec, "legacy"), "docker"); len(names) != 0 {
 		t.Errorf("switched off, docker requires %q", names)
 	}
@@ -294,6 +294,17 @@ func TestRuntimeRulesFiles(t *testing.T) {
 		got, err := os.ReadFile(p)
 		if err != nil || string(got) != want {
 			t.Errorf("%s differs from what the source requires (err %v): rerun with -update-runtime-rules", p, err)
+		}
+	}
+}
+
+// TestRuntimeRulesetFamily: one text asked for in both families is parsed
+// for each, not served in the family asked first.
+func TestRuntimeRulesetFamily(t *testing.T) {
+	const text = "*filter\n-A INPUT -m rt -j DROP\nCOMMIT\n"
+	for _, family := range []string{FamilyIPv4, FamilyIPv6, FamilyIPv4} {
+		if r := runtimeRuleset(FormatIptables, family, text); r.Family != family || r.Format != FormatIptables || len(r.Needs) != 2 {
+			t.Errorf("%s: %+v", family, r)
 		}
 	}
 }

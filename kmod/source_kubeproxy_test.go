@@ -57,7 +57,7 @@ func TestKubeProxySource(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := runtimeHost(t, tc.files)
-			set := s.Requirements(RequirementSpec{Rulesets: []string{}}, tc.backend)
+			set := s.Requirements(RequirementSpec{Rulesets: RulesetPaths()}, tc.backend)
 			names, paths := foundBy(s, set, "kube-proxy")
 			if tc.err != "" {
 				if len(names) != 0 || len(set.Rulesets) != 1 || set.Rulesets[0].Err == nil || !strings.Contains(set.Rulesets[0].Err.Error(), tc.err) {

@@ -12,7 +12,7 @@ import (
 // path as the source.
 type rulesetSource struct {
 	name   string
-	format string // FormatIptables or FormatNftables, as RulesetFormat tells
+	format string // FormatIptables or FormatNftables: the files it reads
 	// inUse reports whether the rules of the file at a host path are
 	// applied at boot; nil: always.
 	inUse func(s *Snapshot, hostPath string) bool
@@ -25,42 +25,44 @@ func (r rulesetSource) enabled(s *Snapshot, hostPath string) bool {
 }
 
 // rulesetFile is one ruleset file of the spec: a path as listed, or one
-// match of a glob.
+// match of a glob, in the format and family it is read in.
 type rulesetFile struct {
-	path  string
+	RulesetPath
 	order int // the index in the spec of the entry that lists it
 	// err is a glob that could not be expanded, path being the pattern.
 	err error
 }
 
-// RulesetFiles are the ruleset files the spec's paths name on this host
-// now: a path as it is, a glob (e.g. /etc/nftables.d/*.nft) each file it
-// matches, sorted; a glob matching nothing names none, and one that
-// cannot be expanded stays as written (reading it reports why).
-func (v *View) RulesetFiles(paths []string) []string {
-	var out []string
-	for _, f := range v.rulesetFiles(paths) {
-		if !slices.Contains(out, f.path) {
-			out = append(out, f.path)
+// RulesetFiles are the ruleset files the spec's entries name on this host
+// now, each in the format and family it is read in: a path as it is, a
+// glob (e.g. /etc/nftables.d/*.nft) each file it matches, sorted; a glob
+// matching nothing names none, and one that cannot be expanded stays as
+// written (reading it reports why). A file listed twice is read as first
+// listed.
+func (v *View) RulesetFiles(entries []RulesetPath) []RulesetPath {
+	var out []RulesetPath
+	for _, f := range v.rulesetFiles(entries) {
+		if !slices.ContainsFunc(out, func(o RulesetPath) bool { return o.Path == f.Path }) {
+			out = append(out, f.RulesetPath)
 		}
 	}
 	return out
 }
 
-func (v *View) rulesetFiles(paths []string) []rulesetFile {
+func (v *View) rulesetFiles(entries []RulesetPath) []rulesetFile {
 	var out []rulesetFile
-	for i, p := range paths {
-		if !hasGlobMeta(p) {
-			out = append(out, rulesetFile{path: p, order: i})
+	for i, e := range entries {
+		if !hasGlobMeta(e.Path) {
+			out = append(out, rulesetFile{RulesetPath: e.at(e.Path), order: i})
 			continue
 		}
-		matches, err := v.globRulesets(p)
+		matches, err := v.globRulesets(e.Path)
 		if err != nil {
-			out = append(out, rulesetFile{path: p, order: i, err: err})
+			out = append(out, rulesetFile{RulesetPath: e.at(e.Path), order: i, err: err})
 			continue
 		}
 		for _, m := range matches {
-			out = append(out, rulesetFile{path: m, order: i})
+			out = append(out, rulesetFile{RulesetPath: e.at(m), order: i})
 		}
 	}
 	return out
@@ -96,17 +98,17 @@ func (r rulesetSource) Files(s *Snapshot, spec RequirementSpec) []string {
 		}
 	}
 	for _, f := range s.view.rulesetFiles(spec.Rulesets) {
-		if format, _ := RulesetFormat(f.path); format != r.format {
+		if f.Format != r.format {
 			continue
 		}
 		if f.err != nil {
-			add(globDir(f.path))
+			add(globDir(f.Path))
 			continue
 		}
-		add(f.path)
+		add(f.Path)
 		// nft reads the included files only when it loads the ruleset.
-		if r.format == FormatNftables && r.enabled(s, f.path) {
-			exp, _, _ := s.view.expandNftRuleset(f.path)
+		if r.format == FormatNftables && r.enabled(s, f.Path) {
+			exp, _, _ := s.view.expandNftRuleset(f.Path)
 			for _, inc := range exp.Files {
 				add(inc)
 			}
@@ -117,11 +119,11 @@ func (r rulesetSource) Files(s *Snapshot, spec RequirementSpec) []string {
 
 func (r rulesetSource) Require(s *Snapshot, spec RequirementSpec, backend string, set *RequirementSet) {
 	for _, f := range s.view.rulesetFiles(spec.Rulesets) {
-		p := f.path
-		if format, _ := RulesetFormat(p); format != r.format || (r.inUse != nil && !r.inUse(s, p)) {
+		p := f.Path
+		if f.Format != r.format || !r.enabled(s, p) {
 			continue
 		}
-		rs, exists, err := s.view.ReadRuleset(p)
+		rs, exists, err := s.view.ReadRuleset(f.RulesetPath)
 		rs.Path = p // also when it could not be read: the path is what to report
 		set.Rulesets = append(set.Rulesets, RulesetRead{Ruleset: rs, Exists: exists, Err: err})
 		set.rulesetOrder = append(set.rulesetOrder, f.order)
@@ -165,23 +167,30 @@ func (r rulesetSource) requireNftables(s *Snapshot, p string, order int, backend
 // maxRulesetFile bounds one ruleset file.
 const maxRulesetFile = 64 << 20
 
-// readRuleset reads a ruleset file (see View.ReadRuleset); an nftables
-// one with the files it includes, whose lines count as the include's.
-func (v *View) readRuleset(hostPath string) (r Ruleset, exists bool, err error) {
+// readRuleset reads a ruleset file (see View.ReadRuleset) in f's format
+// and family, resolved by RulesetPath.at; an nftables one with the files
+// it includes, whose lines count as the include's.
+func (v *View) readRuleset(f RulesetPath) (r Ruleset, exists bool, err error) {
+	hostPath := f.Path
 	if hasGlobMeta(hostPath) {
 		// A glob of the configuration that could not be expanded.
 		if _, err := v.globRulesets(hostPath); err != nil {
 			return Ruleset{Path: hostPath}, false, err
 		}
 	}
-	if format, _ := RulesetFormat(hostPath); format == FormatNftables {
+	if f.Format == FormatNftables {
 		exp, exists, err := v.expandNftRuleset(hostPath)
 		if err != nil || !exists {
 			return Ruleset{}, exists, err
 		}
 		return Ruleset{Path: hostPath, Format: FormatNftables, Needs: exp.Needs, Invalid: exp.Invalid}, true, exp.Err
 	}
-	return readCached(v, &v.host.rulesetCache, hostPath, maxRulesetFile, func(b []byte) (Ruleset, error) {
-		return ParseRuleset(b, hostPath), nil
+	// The cache holds the parse, which the family does not change: a
+	// file configured twice with two families is read once.
+	r, exists, err = readCached(v, &v.host.rulesetCache, hostPath, maxRulesetFile, func(b []byte) (Ruleset, error) {
+		needs, invalid := ParseIptablesSave(b)
+		return Ruleset{Needs: needs, Invalid: invalid}, nil
 	})
+	r.Path, r.Format, r.Family = hostPath, FormatIptables, f.Family
+	return r, exists, err
 }

@@ -13,11 +13,15 @@ import (
 
 // runtimeRulesets caches the parse of the rule sets the run-time managers
 // create: a handful of texts, parsed once per process.
-var runtimeRulesets sync.Map // text -> Ruleset (without Path)
+var runtimeRulesets sync.Map // format, family, text -> Ruleset (without Path)
 
 // runtimeRuleset parses the rules a daemon creates, in format and family.
 func runtimeRuleset(format, family, text string) Ruleset {
-	if r, ok := runtimeRulesets.Load(text); ok {
+	// The cached Ruleset carries its format and family, which decide the
+	// modules (ipt_ or ip6t_): one text asked for in two families is two
+	// entries.
+	key := format + "\x00" + family + "\x00" + text
+	if r, ok := runtimeRulesets.Load(key); ok {
 		return r.(Ruleset)
 	}
 	r := Ruleset{Format: format, Family: family}
@@ -26,7 +30,7 @@ func runtimeRuleset(format, family, text string) Ruleset {
 	} else {
 		r.Needs, r.Invalid = ParseIptablesSave([]byte(text))
 	}
-	runtimeRulesets.Store(text, r)
+	runtimeRulesets.Store(key, r)
 	return r
 }
 

@@ -23,7 +23,7 @@ func TestRequiredKeepsSpecOrder(t *testing.T) {
 	} {
 		s, err := readSnapshot(t, h)
 		must(t, err)
-		required, rulesets, _ := s.Required(RequirementSpec{Rulesets: paths}, "nf_tables")
+		required, rulesets, _ := s.Required(RequirementSpec{Rulesets: RulesetPaths(paths...)}, "nf_tables")
 		s.Done()
 		var read []string
 		for _, r := range rulesets {
@@ -45,7 +45,7 @@ func TestRequirementsProvenance(t *testing.T) {
 	spec := RequirementSpec{
 		Modules:     []Requirement{{Name: "xt_recent", Source: "flag"}},
 		IncludeBoot: true,
-		Rulesets:    []string{"/etc/iptables/rules.v4"},
+		Rulesets:    RulesetPaths("/etc/iptables/rules.v4"),
 	}
 	set := s.Requirements(spec, "legacy")
 	want := []Provenance{
@@ -64,5 +64,48 @@ func TestRequirementsProvenance(t *testing.T) {
 	}
 	if files := (bootListSource{}).Files(nil, spec); !slices.Contains(files, "/etc/modules") || !slices.Contains(files, "/etc/modules-load.d") {
 		t.Errorf("boot list files: %q", files)
+	}
+}
+
+// TestRulesetFamilyConfigured: on Debian's real 6.1 tree, the same IPv6
+// rules at a name that says nothing (/srv/fw/rules) require IPv4's modules
+// when their family is guessed, and IPv6's (ip6t_rt, ip6_tables, which
+// holds 6.1's icmp6) when the configuration gives it; ip6tables' own save
+// file is IPv6 by its directory.
+func TestRulesetFamilyConfigured(t *testing.T) {
+	const rules = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p ipv6-icmp --icmpv6-type 128 -j ACCEPT\n-A INPUT -m rt --rt-type 0 -j DROP\nCOMMIT\n"
+	// ufw disabled and not read: the host is only the tree and the files.
+	h := ufwHost(t, "no", nil, map[string]string{"/srv/fw/rules": rules, "/var/lib/ip6tables/rules-save": rules})
+	ipv6 := []string{"ip6table_filter", "ip6_tables", "ip6t_rt"}
+	for _, c := range []struct {
+		entry  RulesetPath
+		family string
+		want   []string
+	}{
+		{RulesetPath{Path: "/srv/fw/rules"}, FamilyIPv4, []string{"iptable_filter", "xt_icmp6", "xt_rt"}},
+		{RulesetPath{Path: "/srv/fw/rules", Family: FamilyIPv6}, FamilyIPv6, ipv6},
+		{RulesetPath{Path: "/srv/fw/*", Format: FormatIptables, Family: FamilyIPv6}, FamilyIPv6, ipv6},
+		{RulesetPath{Path: "/var/lib/ip6tables/rules-save"}, FamilyIPv6, ipv6},
+	} {
+		s, err := readSnapshot(t, h)
+		must(t, err)
+		spec := RequirementSpec{Rulesets: []RulesetPath{c.entry}, Managers: []string{}}
+		set := s.Requirements(spec, "legacy")
+		var got []string
+		for m, sources := range s.Resolved(set) {
+			if !slices.Equal(sources, []string{set.Rulesets[0].Path}) {
+				t.Errorf("%+v: %s required by %q", c.entry, m, sources)
+			}
+			got = append(got, m)
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(c.want))
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v: required %q, want %q", c.entry, got, want)
+		}
+		if len(set.Rulesets) != 1 || set.Rulesets[0].Family != c.family || set.Rulesets[0].Format != FormatIptables || len(set.Rulesets[0].Invalid) != 0 {
+			t.Errorf("%+v: read as %+v", c.entry, set.Rulesets)
+		}
+		s.Done()
 	}
 }

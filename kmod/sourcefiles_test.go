@@ -19,7 +19,7 @@ func TestSourceFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := RequirementSpec{IncludeBoot: true, Rulesets: DefaultRulesets}
+	spec := RequirementSpec{IncludeBoot: true, Rulesets: RulesetPaths(DefaultRulesets...)}
 	got := map[string]SourceFile{}
 	for _, f := range s.SourceFiles(spec) {
 		got[f.Path] = f

@@ -26,7 +26,7 @@ type View struct {
 	protocolTable map[int]string
 
 	mu       sync.Mutex
-	rulesets map[string]RulesetRead
+	rulesets map[RulesetPath]RulesetRead
 	xtables  map[string]xtablesRead
 
 	// files stats the host's files for this view; its handles are closed
@@ -86,19 +86,22 @@ func (v *View) KernelConfig() (cfg KernelConfig, source string, ok bool, err err
 // nf_tables. "" when unknown. Once per view.
 func (v *View) IptablesBackend() string { return v.backend() }
 
-// ReadRuleset reads and parses a ruleset file, once per view and path and
-// cached while it is unchanged. exists is false when there is no such file.
-func (v *View) ReadRuleset(hostPath string) (Ruleset, bool, error) {
+// ReadRuleset reads and parses a ruleset file in the entry's format and
+// family (what it leaves "" told from the path), once per view, path,
+// format and family, and cached while it is unchanged. exists is false
+// when there is no such file.
+func (v *View) ReadRuleset(f RulesetPath) (Ruleset, bool, error) {
+	f = f.at(f.Path)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if r, ok := v.rulesets[hostPath]; ok {
+	if r, ok := v.rulesets[f]; ok {
 		return r.Ruleset, r.Exists, r.Err
 	}
-	r, exists, err := v.readRuleset(hostPath)
+	r, exists, err := v.readRuleset(f)
 	if v.rulesets == nil {
-		v.rulesets = map[string]RulesetRead{}
+		v.rulesets = map[RulesetPath]RulesetRead{}
 	}
-	v.rulesets[hostPath] = RulesetRead{r, exists, err}
+	v.rulesets[f] = RulesetRead{r, exists, err}
 	return r, exists, err
 }
 

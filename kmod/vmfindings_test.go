@@ -19,7 +19,7 @@ func TestNftablesConfOnlyWhenEnabled(t *testing.T) {
 	fixture := filepath.Join("..", "fixtures", "nft-only")
 	root := testenv.CopyTree(t, filepath.Join(fixture, "root"))
 	h := NewHost(Paths{Proc: filepath.Join(fixture, "proc"), Sys: filepath.Join(fixture, "sys"), Root: root})
-	spec := RequirementSpec{Rulesets: []string{"/etc/nftables.conf"}}
+	spec := RequirementSpec{Rulesets: RulesetPaths("/etc/nftables.conf")}
 	for _, enabled := range []bool{true, false} {
 		if !enabled {
 			if err := os.Remove(filepath.Join(root, "etc/systemd/system/sysinit.target.wants/nftables.service")); err != nil {
@@ -99,12 +99,12 @@ func TestRulesetModulesAsTheKernelLoads(t *testing.T) {
 		{"limit is xt_limit and nft_limit under iptables-nft", "-A INPUT -m limit --limit 5/min", "nf_tables", []string{"nf_tables", "xt_limit", "nft_compat", "nft_limit"}},
 		{"limit under legacy", "-A INPUT -m limit --limit 5/min", "legacy", []string{"iptable_filter", "xt_limit"}},
 	} {
-		r := ParseRuleset([]byte("*filter\n:INPUT ACCEPT [0:0]\n"+tc.rules+"\nCOMMIT\n"), "/etc/iptables/rules.v4")
+		r := ParseRuleset([]byte("*filter\n:INPUT ACCEPT [0:0]\n"+tc.rules+"\nCOMMIT\n"), RulesetPath{Path: "/etc/iptables/rules.v4"})
 		if got := s.RulesetModules(r, tc.backend); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	nft := ParseRuleset([]byte("table inet f {\n chain c {\n  log prefix \"x\" group 2\n  log\n }\n}\n"), "/etc/nftables.conf")
+	nft := ParseRuleset([]byte("table inet f {\n chain c {\n  log prefix \"x\" group 2\n  log\n }\n}\n"), RulesetPath{Path: "/etc/nftables.conf"})
 	if got, want := s.RulesetModules(nft, ""), []string{"nf_tables", "nft_log", "nfnetlink_log", "nf_log_syslog"}; !slices.Equal(got, want) {
 		t.Errorf("nft log: %v, want %v", got, want)
 	}
