@@ -13,11 +13,14 @@ import (
 
 // runtimeRulesets caches the parse of the rule sets the run-time managers
 // create: a handful of texts, parsed once per process.
-var runtimeRulesets sync.Map // text -> Ruleset (without Path)
+var runtimeRulesets sync.Map // format, family and text -> Ruleset (without Path)
 
 // runtimeRuleset parses the rules a daemon creates, in format and family.
 func runtimeRuleset(format, family, text string) Ruleset {
-	if r, ok := runtimeRulesets.Load(text); ok {
+	// The family is part of the key: one text (chains without addresses)
+	// can be either family's, and the family picks the table modules.
+	key := format + "\x00" + family + "\x00" + text
+	if r, ok := runtimeRulesets.Load(key); ok {
 		return r.(Ruleset)
 	}
 	r := Ruleset{Format: format, Family: family}
@@ -26,7 +29,7 @@ func runtimeRuleset(format, family, text string) Ruleset {
 	} else {
 		r.Needs, r.Invalid = ParseIptablesSave([]byte(text))
 	}
-	runtimeRulesets.Store(text, r)
+	runtimeRulesets.Store(key, r)
 	return r
 }
 
