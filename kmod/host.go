@@ -36,7 +36,7 @@ type Host struct {
 	builtinAliasCache hostfs.Cache[[]Alias]
 	modinfoCache      hostfs.Cache[ModInfo]
 	kconfigCache      hostfs.Cache[KernelConfig]
-	dpkgCache         hostfs.Cache[string]
+	dpkgCache         hostfs.Cache[map[string]string]
 	protocolsCache    hostfs.Cache[map[int]string]
 	rulesetCache      hostfs.Cache[Ruleset]
 	confCache         hostfs.Cache[confParse]

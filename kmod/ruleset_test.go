@@ -24,6 +24,7 @@ func FuzzRulesets(f *testing.F) {
 	f.Add([]byte("*filter\n-A INPUT -m recent -j DROP\nCOMMIT\n"), true)
 	f.Add([]byte("table inet f { chain c { ct state new log; } }\n"), false)
 	f.Add([]byte("-A \"x\\\"\" -m\n"), true)
+	f.Add([]byte("Package: docker-ce\nStatus: install ok installed\nVersion: 5:28.0.1-1~debian.12~bookworm\n"), true)
 	f.Fuzz(func(t *testing.T, data []byte, iptables bool) {
 		var needs []Need
 		var invalid []InvalidLine
@@ -45,6 +46,14 @@ func FuzzRulesets(f *testing.F) {
 		}
 		ParseKernelConfig(data)
 		DpkgVersion(data, "iptables")
+		for _, v := range dpkgVersions(data, dpkgPackages...) {
+			if r := parseRelease(v); r.known() && (r.major <= 0 || r.minor < 0) {
+				t.Fatalf("release %+v of %q", r, v)
+			}
+		}
+		if r := parseRelease(string(data)); r.minor < 0 {
+			t.Fatalf("release %+v", r)
+		}
 	})
 }
 

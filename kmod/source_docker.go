@@ -12,7 +12,9 @@ import (
 // bridge network, while docker.service (Debian's docker.io, Docker CE's
 // docker-ce) is enabled and /etc/docker/daemon.json does not turn its
 // iptables rules off. What the rules are follows libnetwork as vendored by
-// Docker 20.10.24 (Debian 12's docker.io); see dockerRules.
+// Docker 20.10.24 (Debian 12's docker.io), with the changes of later
+// releases when dpkg names the installed one; see dockerRules and
+// docs/correctness.md.
 type dockerSource struct{}
 
 const (
@@ -40,7 +42,10 @@ type dockerConfig struct {
 	ICC           *bool  `json:"icc"`
 	IPv6          bool   `json:"ipv6"`
 	Bridge        string `json:"bridge"`
-	// FirewallBackend "nftables" (Docker 28) makes dockerd write nft
+	// AllowDirectRouting (Docker 28.2) drops the raw-table rules that
+	// keep other hosts from reaching containers' addresses directly.
+	AllowDirectRouting *bool `json:"allow-direct-routing"`
+	// FirewallBackend "nftables" (Docker 29) makes dockerd write nft
 	// tables of its own instead of iptables rules: not read.
 	FirewallBackend string `json:"firewall-backend"`
 }
@@ -114,6 +119,8 @@ func parseDockerDefaults(data []byte) (dockerConfig, error) {
 			c.UserlandProxy = &b
 		case "--icc":
 			c.ICC = &b
+		case "--allow-direct-routing":
+			c.AllowDirectRouting = &b
 		case "--ipv6":
 			c.IPv6 = b
 		case "--bridge", "-b":
@@ -127,7 +134,8 @@ func parseDockerDefaults(data []byte) (dockerConfig, error) {
 // that daemon.json also sets, so either one says.
 func (c dockerConfig) merge(flags dockerConfig) dockerConfig {
 	for _, f := range []struct{ dst, src **bool }{{&c.IPTables, &flags.IPTables}, {&c.IP6Tables, &flags.IP6Tables},
-		{&c.IPMasq, &flags.IPMasq}, {&c.UserlandProxy, &flags.UserlandProxy}, {&c.ICC, &flags.ICC}} {
+		{&c.IPMasq, &flags.IPMasq}, {&c.UserlandProxy, &flags.UserlandProxy}, {&c.ICC, &flags.ICC},
+		{&c.AllowDirectRouting, &flags.AllowDirectRouting}} {
 		if *f.src != nil {
 			*f.dst = *f.src
 		}
@@ -147,6 +155,8 @@ type dockerState struct {
 	err    error
 	// errPath is the file err is about.
 	errPath string
+	// rel is the installed release (dpkg), zero when unknown.
+	rel release
 }
 
 func (s *Snapshot) docker() dockerState {
@@ -160,7 +170,7 @@ func (s *Snapshot) docker() dockerState {
 		return dockerState{}
 	}
 	c, exists, err := readSourceFile(s, dockerName, dockerDaemonJSON, parseDockerConfig)
-	st := dockerState{on: true, path: link, config: c, err: err}
+	st := dockerState{on: true, path: link, config: c, err: err, rel: s.view.dockerRelease()}
 	if exists {
 		st.path = dockerDaemonJSON
 	}
@@ -212,32 +222,60 @@ func (dockerSource) Require(s *Snapshot, spec RequirementSpec, backend string, s
 	if !st.on {
 		return
 	}
-	// The bridge driver modprobes bridge and br_netfilter when iptables
-	// is on (bridge.go configure): without br_netfilter, traffic between
-	// containers on one bridge passes the iptables rules by (icc=false,
-	// published ports between containers). bridge is its dependency.
-	// Every start also modprobes nf_conntrack_netlink (libnetwork/ns),
-	// which dockerd uses to flush a UDP port's conntrack entries.
-	// xfrm_user/xfrm_algo (encrypted overlay), ip_vs (swarm services) and
-	// overlay (a storage driver) are not the firewall's.
-	requireModules(set, dockerName, st.path, "br_netfilter", "nf_conntrack_netlink")
 	c := st.config
-	r := runtimeRuleset(FormatIptables, "ipv4", dockerRules("ipv4", c))
+	requireModules(set, dockerName, st.path, dockerModprobes(c, st.rel)...)
+	r := runtimeRuleset(FormatIptables, "ipv4", dockerRules("ipv4", c, st.rel))
 	requireModules(set, dockerName, st.path, s.RulesetModules(r, backend)...)
-	// Docker 20.10 takes ip6tables only with experimental on, and its
-	// default is off before Docker 27 (not known here: the version is not
-	// read), so only an explicit "ip6tables": true adds the IPv6 rules.
-	if isTrue(c.IP6Tables, false) {
-		r := runtimeRuleset(FormatIptables, "ipv6", dockerRules("ipv6", c))
+	if dockerIP6Tables(c, st.rel) {
+		r := runtimeRuleset(FormatIptables, "ipv6", dockerRules("ipv6", c, st.rel))
 		requireModules(set, dockerName, st.path, s.RulesetModules(r, backend)...)
 	}
+}
+
+// dockerModprobes are the modules dockerd loads itself. Every start loads
+// nf_conntrack_netlink (libnetwork/ns, which dockerd uses to flush a
+// container's conntrack entries; from 27.5 only when a netfilter netlink
+// socket cannot be opened, and the first flush at a container's start
+// loads it then). The bridge driver loads br_netfilter, without which
+// traffic between containers on one bridge passes the iptables rules by:
+// at every start up to 27.2, from 27.3 only with icc off, from 27.4 also
+// with the userland proxy off (enableBrNfCallIptables). The bridge module,
+// br_netfilter's dependency, is loaded anyway by creating docker0.
+// xfrm_user/xfrm_algo (encrypted overlay), ip_vs (swarm services) and
+// overlay (a storage driver) are not the firewall's.
+func dockerModprobes(c dockerConfig, rel release) []string {
+	brNF := true
+	switch {
+	case rel.atLeast(27, 4):
+		brNF = !isTrue(c.ICC, true) || !isTrue(c.UserlandProxy, true)
+	case rel.atLeast(27, 3):
+		brNF = !isTrue(c.ICC, true)
+	}
+	switch {
+	case brNF:
+		return []string{"br_netfilter", "nf_conntrack_netlink"}
+	case c.Bridge != "none":
+		return []string{"bridge", "nf_conntrack_netlink"}
+	}
+	return []string{"nf_conntrack_netlink"}
+}
+
+// dockerIP6Tables says whether dockerd writes ip6tables rules: "ip6tables"
+// defaults to true from Docker 27. Before, it is off and 20.10 takes it
+// only with experimental on; for an unknown release only an explicit true
+// counts, so a 20.10 host is not asked for modules it never loads.
+func dockerIP6Tables(c dockerConfig, rel release) bool {
+	return isTrue(c.IP6Tables, rel.atLeast(27, 0))
 }
 
 // dockerRules is the rule set dockerd 20.10 creates for family at start,
 // with its default bridge docker0 and one container publishing a TCP port
 // (docker run -p 8080:80), as iptables-save prints it. Each rule says the
-// libnetwork function (drivers/bridge, iptables) that adds it.
-func dockerRules(family string, c dockerConfig) string {
+// libnetwork function (drivers/bridge, iptables) that adds it. Later
+// releases renamed and split chains without new matches; what changes the
+// modules is added by release: the raw table (28.0), DOCKER-USER in both
+// families (27.0).
+func dockerRules(family string, c dockerConfig, rel release) string {
 	masq := isTrue(c.IPMasq, true)
 	hairpin := !isTrue(c.UserlandProxy, true)
 	icc := isTrue(c.ICC, true)
@@ -255,6 +293,14 @@ func dockerRules(family string, c dockerConfig) string {
 			b.WriteString(l)
 			b.WriteByte('\n')
 		}
+	}
+	// Docker 28 drops packets for a container's address that do not come
+	// from its bridge, in raw PREROUTING (28.0 per published port, 28.2
+	// per endpoint, iptabler filterDirectAccess), unless direct routing
+	// is allowed.
+	if bridge && rel.atLeast(28, 0) && !isTrue(c.AllowDirectRouting, false) {
+		w("*raw", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
+			"-A PREROUTING -d "+ctr+host+" ! -i docker0 -j DROP", "COMMIT")
 	}
 	// setupIPChains: the nat DOCKER chain.
 	w("*nat", ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]", ":DOCKER - [0:0]")
@@ -285,10 +331,12 @@ func dockerRules(family string, c dockerConfig) string {
 	}
 	w("COMMIT")
 	// setupIPChains: the filter chains; arrangeUserFilterRule (libnetwork
-	// firewall_linux.go): DOCKER-USER, IPv4 only in 20.10.
+	// firewall_linux.go): DOCKER-USER, IPv4 only in 20.10, both families
+	// from 27.0 (setupUserChain).
 	w("*filter", ":INPUT ACCEPT [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]",
 		":DOCKER - [0:0]", ":DOCKER-ISOLATION-STAGE-1 - [0:0]", ":DOCKER-ISOLATION-STAGE-2 - [0:0]")
-	if family == "ipv4" {
+	user := family == "ipv4" || rel.atLeast(27, 0)
+	if user {
 		w(":DOCKER-USER - [0:0]", "-A FORWARD -j DOCKER-USER")
 	}
 	if bridge {
@@ -312,7 +360,7 @@ func dockerRules(family string, c dockerConfig) string {
 	}
 	// setupIPChains, arrangeUserFilterRule: AddReturnRule.
 	w("-A DOCKER-ISOLATION-STAGE-1 -j RETURN", "-A DOCKER-ISOLATION-STAGE-2 -j RETURN")
-	if family == "ipv4" {
+	if user {
 		w("-A DOCKER-USER -j RETURN")
 	}
 	w("COMMIT")

@@ -15,13 +15,17 @@ import (
 var updateRuntimeRules = flag.Bool("update-runtime-rules", false, "rewrite the VM's copies of the rules Docker and kube-proxy create")
 
 // runtimeHost is the healthy fixture host with files added (relative host
-// paths to content; content "->target" makes a link).
+// paths to content; content "->target" makes a link; a path under proc/
+// is in the host's procfs).
 func runtimeHost(t *testing.T, files map[string]string) *Snapshot {
 	t.Helper()
 	d := copyTree(t, "healthy")
 	root := filepath.Join(d, "root")
 	for p, content := range files {
 		full := filepath.Join(root, p)
+		if rel, ok := strings.CutPrefix(p, "proc/"); ok {
+			full = filepath.Join(d, "proc", rel)
+		}
 		if target, ok := strings.CutPrefix(content, "->"); ok {
 			must(t, os.MkdirAll(filepath.Dir(full), 0o755))
 			must(t, os.Symlink(target, full))
@@ -107,6 +111,30 @@ func TestDockerSource(t *testing.T) {
 			backend: "legacy", want: v4legacy, path: "/" + dockerLink},
 		{name: "DOCKER_OPTS ip6tables", files: withFiles(dockerEnabled, map[string]string{"etc/default/docker": "DOCKER_OPTS='--experimental --ip6tables'\n"}),
 			backend: "legacy", want: append(slices.Clone(v4legacy), v6legacy...), path: "/etc/default/docker"},
+		{name: "docker.io 20.10.24", files: withFiles(dockerEnabled, dpkgStatus("docker.io", "20.10.24+dfsg1-1+deb12u1+b6")), backend: "legacy",
+			want: v4legacy, path: "/" + dockerLink, absent: v6legacy},
+		// 27: ip6tables on by default; br_netfilter only for icc off or
+		// without the userland proxy (27.4), the bridge for docker0.
+		{name: "docker-ce 27.5", files: withFiles(dockerEnabled, dpkgStatus("docker-ce", "5:27.5.1-1~debian.12~bookworm")), backend: "legacy",
+			want: append(withBridge(v4legacy), v6legacy...), path: "/" + dockerLink, absent: []string{"br_netfilter", "iptable_raw"}},
+		{name: "docker-ce 27.3, no userland proxy", files: withFiles(dockerEnabled, withFiles(dpkgStatus("docker-ce", "5:27.3.1-1~debian.12~bookworm"),
+			map[string]string{"etc/docker/daemon.json": `{"userland-proxy": false}`})), backend: "legacy",
+			want: append(withBridge(v4legacy), v6legacy...), path: dockerDaemonJSON},
+		{name: "docker-ce 27.4, no userland proxy", files: withFiles(dockerEnabled, withFiles(dpkgStatus("docker-ce", "5:27.4.0-1~debian.12~bookworm"),
+			map[string]string{"etc/docker/daemon.json": `{"userland-proxy": false}`})), backend: "legacy",
+			want: append(slices.Clone(v4legacy), v6legacy...), path: dockerDaemonJSON},
+		// 28: the raw table (direct routing to containers dropped).
+		{name: "docker-ce 28", files: withFiles(dockerEnabled, dpkgStatus("docker-ce", "5:28.5.2-1~debian.12~bookworm")), backend: "legacy",
+			want: append(withBridge(v4legacy), "ip6table_nat", "ip6table_filter", "iptable_raw"), path: "/" + dockerLink, absent: []string{"ip6table_raw"}},
+		{name: "docker-ce 28, IPv6 bridge, icc off", files: withFiles(dockerEnabled, withFiles(dpkgStatus("docker-ce", "5:28.0.1-1~debian.12~bookworm"),
+			map[string]string{"etc/docker/daemon.json": `{"ipv6": true, "fixed-cidr-v6": "fd00:d0c::/64", "icc": false}`})), backend: "legacy",
+			want: append(slices.Clone(v4legacy), "ip6table_nat", "ip6table_filter", "iptable_raw", "ip6table_raw"), path: dockerDaemonJSON},
+		{name: "docker-ce 28, ip6tables off, direct routing", files: withFiles(dockerEnabled, withFiles(dpkgStatus("docker-ce", "5:28.5.2-1~debian.12~bookworm"),
+			map[string]string{"etc/docker/daemon.json": `{"ip6tables": false, "allow-direct-routing": true}`})), backend: "legacy",
+			want: withBridge(v4legacy), path: dockerDaemonJSON, absent: []string{"iptable_raw", "ip6table_nat"}},
+		{name: "docker-ce 28, iptables-nft", files: withFiles(dockerEnabled, dpkgStatus("docker-ce", "5:28.5.2-1~debian.12~bookworm")), backend: "nf_tables",
+			want: []string{"bridge", "nf_conntrack_netlink", "nf_tables", "nft_chain_nat", "nft_compat", "xt_addrtype", "xt_MASQUERADE", "xt_tcpudp", "xt_DNAT", "xt_conntrack", "nf_conntrack"},
+			path: "/" + dockerLink, absent: []string{"iptable_raw", "iptable_nat"}},
 		{name: "invalid JSON", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": "{\n  \"iptables\": false,\n}\n"}), backend: "legacy",
 			err: "/etc/docker/daemon.json: line 3: invalid character '}'"},
 		{name: "wrong type", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": "{\"iptables\": \"no\"}"}), backend: "legacy",
@@ -144,6 +172,23 @@ func TestDockerSource(t *testing.T) {
 	}
 }
 
+// dpkgStatus is a dpkg status file with pkg installed at version.
+func dpkgStatus(pkg, version string) map[string]string {
+	return map[string]string{"var/lib/dpkg/status": "Package: iptables\nStatus: install ok installed\nVersion: 1.8.9-2\n\nPackage: " + pkg +
+		"\nStatus: install ok installed\nArchitecture: amd64\nVersion: " + version + "\n"}
+}
+
+// withBridge is mods with the bridge module in place of br_netfilter.
+func withBridge(mods []string) []string {
+	out := []string{"bridge"}
+	for _, m := range mods {
+		if m != "br_netfilter" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // TestDockerManagersSwitch: `managers:` without docker reads nothing of it.
 func TestDockerManagersSwitch(t *testing.T) {
 	s := runtimeHost(t, dockerEnabled)
@@ -173,6 +218,7 @@ func TestDockerRules(t *testing.T) {
 	for _, tc := range []struct {
 		name, family string
 		c            dockerConfig
+		rel          release
 		has, hasNot  []string
 	}{
 		{name: "default", family: "ipv4", has: []string{"-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE", "-A DOCKER -i docker0 -j RETURN",
@@ -185,8 +231,15 @@ func TestDockerRules(t *testing.T) {
 		{name: "ipv6 chains only", family: "ipv6", c: dockerConfig{IP6Tables: &tr}, hasNot: []string{"docker0", "DOCKER-USER"}},
 		{name: "ipv6 network", family: "ipv6", c: dockerConfig{IP6Tables: &tr, IPv6: true},
 			has: []string{"-A POSTROUTING -s fd00:d0c::/64 ! -o docker0 -j MASQUERADE", "--to-destination [fd00:d0c::2]:80"}},
+		{name: "20.10: no raw table", family: "ipv4", rel: release{20, 10}, hasNot: []string{"*raw"}},
+		{name: "27: DOCKER-USER in ip6tables", family: "ipv6", rel: release{27, 5}, has: []string{"-A FORWARD -j DOCKER-USER", "-A DOCKER-USER -j RETURN"},
+			hasNot: []string{"*raw", "docker0"}},
+		{name: "28: raw table", family: "ipv4", rel: release{28, 5}, has: []string{"*raw", "-A PREROUTING -d 172.17.0.2/32 ! -i docker0 -j DROP"}},
+		{name: "28: raw table, IPv6", family: "ipv6", c: dockerConfig{IPv6: true}, rel: release{28, 0}, has: []string{"-A PREROUTING -d fd00:d0c::2/128 ! -i docker0 -j DROP"}},
+		{name: "28: direct routing allowed", family: "ipv4", c: dockerConfig{AllowDirectRouting: &tr}, rel: release{28, 5}, hasNot: []string{"*raw"}},
+		{name: "28: no bridge, no raw table", family: "ipv4", c: dockerConfig{Bridge: "none"}, rel: release{29, 0}, hasNot: []string{"*raw"}},
 	} {
-		got := dockerRules(tc.family, tc.c)
+		got := dockerRules(tc.family, tc.c, tc.rel)
 		for _, h := range tc.has {
 			if !strings.Contains(got, h+"\n") {
 				t.Errorf("%s: no %q in\n%s", tc.name, h, got)
@@ -258,14 +311,22 @@ func FuzzParseDockerConfig(f *testing.F) {
 	f.Add([]byte(`{"iptables": false, "ip6tables": true, "ipv6": true}`))
 	f.Add([]byte("{\n\"icc\": \"x\"\n}"))
 	f.Add([]byte("DOCKER_OPTS=\"-b --ip6tables=false --iptables\""))
+	f.Add([]byte(`{"allow-direct-routing": true, "userland-proxy": false, "icc": false}`))
+	f.Add([]byte("DOCKER_OPTS=\"--allow-direct-routing --ipv6\""))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		flags, _ := parseDockerDefaults(data)
 		c, err := parseDockerConfig(data)
 		c = c.merge(flags)
 		if err == nil {
-			for _, family := range []string{"ipv4", "ipv6"} {
-				if _, invalid := ParseIptablesSave([]byte(dockerRules(family, c))); len(invalid) != 0 {
-					t.Fatalf("rules for %+v: %+v", c, invalid)
+			// Debian 12's 20.10, and the releases whose rules differ.
+			for _, rel := range []release{{}, {20, 10}, {27, 3}, {27, 5}, {28, 0}, {29, 7}} {
+				for _, family := range []string{"ipv4", "ipv6"} {
+					if _, invalid := ParseIptablesSave([]byte(dockerRules(family, c, rel))); len(invalid) != 0 {
+						t.Fatalf("rules for %+v, %+v: %+v", c, rel, invalid)
+					}
+				}
+				if len(dockerModprobes(c, rel)) == 0 {
+					t.Fatalf("no modules loaded by dockerd %+v for %+v", rel, c)
 				}
 			}
 		}
@@ -279,10 +340,10 @@ func TestRuntimeRulesFiles(t *testing.T) {
 	tr := true
 	dir := filepath.Join(testenv.RepoDir(), "internal", "vmtest", "testdata", "managers", "files")
 	for name, want := range map[string]string{
-		"docker/rules.v4":     dockerRules("ipv4", dockerConfig{}),
-		"docker/rules.v6":     dockerRules("ipv6", dockerConfig{IP6Tables: &tr, IPv6: true}),
-		"kube-proxy/rules.v4": kubeProxyIptablesRules("ipv4"),
-		"kube-proxy/rules.v6": kubeProxyIptablesRules("ipv6"),
+		"docker/rules.v4":     dockerRules("ipv4", dockerConfig{}, release{}),
+		"docker/rules.v6":     dockerRules("ipv6", dockerConfig{IP6Tables: &tr, IPv6: true}, release{}),
+		"kube-proxy/rules.v4": kubeProxyIptablesRules("ipv4", kubeProxyInvalidDrop),
+		"kube-proxy/rules.v6": kubeProxyIptablesRules("ipv6", kubeProxyInvalidDrop),
 		"kube-proxy/kube-proxy.nft": "#!/usr/sbin/nft -f\n" + kubeProxyNftRules + "\n" +
 			kubeProxyNftRulesV6.Replace(kubeProxyNftRules),
 	} {

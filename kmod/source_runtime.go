@@ -13,13 +13,12 @@ import (
 
 // runtimeRulesets caches the parse of the rule sets the run-time managers
 // create: a handful of texts, parsed once per process.
-var runtimeRulesets sync.Map // format, family, text -> Ruleset (without Path)
+var runtimeRulesets sync.Map // format, family and text -> Ruleset (without Path)
 
 // runtimeRuleset parses the rules a daemon creates, in format and family.
 func runtimeRuleset(format, family, text string) Ruleset {
-	// The cached Ruleset carries its format and family, which decide the
-	// modules (ipt_ or ip6t_): one text asked for in two families is two
-	// entries.
+	// The family is part of the key: one text (chains without addresses)
+	// can be either family's, and the family picks the table modules.
 	key := format + "\x00" + family + "\x00" + text
 	if r, ok := runtimeRulesets.Load(key); ok {
 		return r.(Ruleset)
