@@ -15,6 +15,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
+	"github.com/ulikunitz/xz/lzma"
 )
 
 // MaxModuleSize bounds how far into a decompressed module file its
@@ -85,7 +86,9 @@ func ReadModInfo(f *os.File) (ModInfo, os.FileInfo, error) {
 			}
 			// The LZMA decoder reads its input a byte at a time: unbuffered,
 			// that is a pread per byte (90 ms a module, 30 times xz's own).
-			zr, err := xz.NewReader(bufio.NewReaderSize(file(), 32<<10))
+			// Its dictionary is the stream's own (kernel modules: 1 MiB), not
+			// the 8 MiB default allocated and cleared per file.
+			zr, err := xz.ReaderConfig{DictCap: lzma.MinDictCap}.NewReader(bufio.NewReaderSize(file(), 32<<10))
 			return zr, func() {}, err
 		}
 	case bytes.HasPrefix(head, magicZstd):

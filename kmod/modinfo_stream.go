@@ -39,6 +39,16 @@ func (s *stream) ReadAt(p []byte, off int64) (int, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
+	if plen := int64(len(s.prefix)); s.r != nil && off < plen && s.pos == plen {
+		// Starts in the prefix and goes on where the stream stands: no
+		// need to start again (debug/elf reads the 16-byte ident, then the
+		// 64-byte header, both from 0).
+		n := copy(p, s.prefix[off:])
+		if err := s.fill(p[n:]); err != nil {
+			return n, err
+		}
+		return len(p), nil
+	}
 	if s.r == nil || off < s.pos {
 		if s.passes == maxPasses {
 			return 0, fmt.Errorf("decompressed module: more than %d passes", maxPasses)
@@ -70,8 +80,10 @@ func (s *stream) ReadAt(p []byte, off int64) (int, error) {
 // the prefix.
 func (s *stream) fill(p []byte) error {
 	n, err := io.ReadFull(s.r, p)
-	if keep := min(int64(keepPrefix), s.pos+int64(n)); s.pos == int64(len(s.prefix)) && keep > s.pos {
-		s.prefix = append(s.prefix, p[:keep-s.pos]...)
+	// Extend the prefix with what lies past its end, also on a pass that
+	// started again from 0 and reads bytes it already holds.
+	if keep, plen := min(int64(keepPrefix), s.pos+int64(n)), int64(len(s.prefix)); s.pos <= plen && plen < keep {
+		s.prefix = append(s.prefix, p[plen-s.pos:keep-s.pos]...)
 	}
 	s.pos += int64(n)
 	if err != nil {
