@@ -17,8 +17,25 @@ var implicitProtoOptions = map[string]bool{
 	"--dccp-types": true, "--dccp-option": true, "--icmp-type": true, "--icmpv6-type": true,
 }
 
+// runtimeAlias maps an extension's option to the prefix of the alias its
+// kernel side requests at run time for the option's value: CT's helper
+// (nf_conntrack_helper_try_module_get: nfct-helper-ftp is
+// nf_conntrack_ftp) and the string match's algorithm (textsearch_prepare:
+// ts_bm).
+var runtimeAlias = map[string]string{
+	"-j CT --helper":   "nfct-helper-",
+	"-m string --algo": "ts_",
+}
+
+// validHelperName reports whether s can be a helper or textsearch name as
+// the kernel's aliases spell them (H.245, netbios-ns, snmp_trap).
+func validHelperName(s string) bool {
+	return len(s) <= 32 && validIdent(strings.ReplaceAll(s, ".", "_"))
+}
+
 // ParseIptablesSave reads an iptables-save / iptables-restore file and lists
-// the tables, matches and targets it uses, each once, in order of first use.
+// the tables, matches and targets it uses, and the aliases their options
+// make the kernel request (runtimeAlias), each once, in order of first use.
 // Jumps to chains the file declares need nothing.
 func ParseIptablesSave(data []byte) ([]Need, []InvalidLine) {
 	p := iptablesParser{seen: map[Need]bool{}, chains: map[string]bool{}}
@@ -126,6 +143,9 @@ func (p *iptablesParser) rule(args []string, num int) {
 	proto := ""
 	explicit := map[string]bool{}
 	implicit := false
+	// cur is the match or target whose options follow: --helper is
+	// the CT target's (the helper match has one too, loading nothing).
+	cur := ""
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		value := func() (string, bool) {
@@ -143,12 +163,14 @@ func (p *iptablesParser) rule(args []string, num int) {
 				return
 			}
 			explicit[v] = true
+			cur = "-m " + v
 			p.add(Need{"match", v})
 		case "-j", "--jump":
 			v, ok := value()
 			if !ok {
 				return
 			}
+			cur = "-j " + v
 			if !iptablesCoreTargets[v] {
 				p.jumps = append(p.jumps, iptablesJump{v, num})
 			}
@@ -162,6 +184,14 @@ func (p *iptablesParser) rule(args []string, num int) {
 				return
 			}
 			proto = v
+		case "--helper", "--algo":
+			v, ok := value()
+			if !ok {
+				return
+			}
+			if alias := runtimeAlias[cur+" "+a]; alias != "" && validHelperName(v) {
+				p.add(Need{"alias", alias + v})
+			}
 		default:
 			if implicitProtoOptions[a] {
 				implicit = true

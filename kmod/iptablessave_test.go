@@ -44,3 +44,27 @@ COMMIT
 		t.Errorf("invalid lines %v: %+v", lines, invalid)
 	}
 }
+
+// Options whose value the kernel requests as an alias at run time: CT's
+// helper and the string match's algorithm; the helper match's --helper
+// loads nothing, and a value the aliases cannot spell is no need.
+func TestParseIptablesSaveRuntimeAliases(t *testing.T) {
+	for _, c := range []struct {
+		rule string
+		want []Need
+	}{
+		{"-A PREROUTING -p tcp --dport 21 -j CT --helper ftp", []Need{{"table", "raw"}, {"alias", "nfct-helper-ftp"}, {"match", "tcp"}, {"target", "CT"}}},
+		{"-A PREROUTING -p tcp -j CT --helper H.245 --zone 1", []Need{{"table", "raw"}, {"alias", "nfct-helper-H.245"}, {"target", "CT"}}},
+		{`-A PREROUTING -m string --string "GET /" --algo bm --to 65535`, []Need{{"table", "raw"}, {"match", "string"}, {"alias", "ts_bm"}}},
+		{`-A PREROUTING -m string --algo kmp --string "--helper x" -j DROP`, []Need{{"table", "raw"}, {"match", "string"}, {"alias", "ts_kmp"}}},
+		{"-A PREROUTING -m helper --helper ftp -j ACCEPT", []Need{{"table", "raw"}, {"match", "helper"}}},
+		{"-A PREROUTING -j CT --notrack", []Need{{"table", "raw"}, {"target", "CT"}}},
+		{"-A PREROUTING -p tcp -j CT --helper ../x", []Need{{"table", "raw"}, {"target", "CT"}}},
+		{"-A PREROUTING -m string --algo kmp -m string --algo bm -j CT --helper sip", []Need{{"table", "raw"}, {"match", "string"}, {"alias", "ts_kmp"}, {"alias", "ts_bm"}, {"alias", "nfct-helper-sip"}, {"target", "CT"}}},
+	} {
+		needs, invalid := ParseIptablesSave([]byte("*raw\n" + c.rule + "\nCOMMIT\n"))
+		if !reflect.DeepEqual(needs, c.want) || len(invalid) > 0 {
+			t.Errorf("%s:\n got %v (invalid %+v)\nwant %v", c.rule, needs, invalid, c.want)
+		}
+	}
+}

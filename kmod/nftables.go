@@ -26,7 +26,6 @@ var nftModules = map[string][]string{
 	"tproxy":     {"nft_tproxy"},
 	"synproxy":   {"nft_synproxy"},
 	"osf":        {"nft_osf"},
-	"flowtable":  {"nf_flow_table", "nft_flow_offload"},
 	"xt":         {"nft_compat"},
 }
 
@@ -42,6 +41,11 @@ var nftLogFamilies = map[string][]int{"ip": {2}, "ip6": {10}, "inet": {2, 10}, "
 
 var nftFamilies = map[string]bool{"ip": true, "ip6": true, "inet": true, "arp": true, "bridge": true, "netdev": true}
 
+// nftFamilyProto is the NFPROTO number of each table family, by which the
+// kernel requests a family's expression (nft-expr-5-fwd) or flowtable
+// type (nf-flowtable-1).
+var nftFamilyProto = map[string]int{"inet": 1, "ip": 2, "arp": 3, "netdev": 5, "bridge": 7, "ip6": 10}
+
 // ctStatusValues are the values of `ct status`: "ct status dnat" matches
 // connections that were DNATed and needs nft_ct, not the dnat statement's
 // nft_nat (the booted kernels agree).
@@ -56,7 +60,9 @@ func natStatement(rest []string) bool {
 // ParseNftables reads an nftables ruleset (nft -f syntax) and lists the
 // modules its statements need: nf_tables always, then per keyword (ct,
 // masquerade, snat/dnat, redirect, limit, log, reject, ...), and
-// nft_chain_nat for chains of type nat. Variables of "define" are
+// nft_chain_nat for chains of type nat; what the kernel requests by alias
+// (a ct helper's nfct-helper-ftp, ct count, notrack, fwd, flowtables and
+// flow add) as "alias" needs. Variables of "define" are
 // substituted; "include" lines are not followed here (see expandNftables,
 // which reads the included files of a host).
 func ParseNftables(data []byte) ([]Need, []InvalidLine) {
@@ -137,8 +143,15 @@ func splitNftWords(line string) []string {
 func (p *nftParser) statement(line string) {
 	words := splitNftWords(line)
 	add := func(m string) { p.addNeed(Need{"module", m}) }
+	alias := func(a string) { p.addNeed(Need{"alias", a}) }
 	ctStatus := false
 	for i, w := range words {
+		next := func(k int) string {
+			if i+k < len(words) {
+				return words[i+k]
+			}
+			return ""
+		}
 		w = strings.Trim(w, "{}")
 		// After "ct status" come its values (one, a list, or a set
 		// in braces), which are not statements.
@@ -153,8 +166,34 @@ func (p *nftParser) statement(line string) {
 			} else {
 				p.family = "ip" // "table NAME" without a family is ip
 			}
-		case w == "type" && i+1 < len(words) && words[i+1] == "nat":
+		case w == "type" && next(1) == "nat":
 			add("nft_chain_nat")
+		case w == "type" && len(next(1)) > 1 && next(1)[0] == '"':
+			// A ct helper object's `type "ftp"` (the lexer keeps
+			// this string): creating it loads the helper.
+			alias("nfct-helper-" + next(1)[1:])
+		case w == "ct" && next(1) == "count":
+			// A connlimit expression, not nft_ct's.
+			alias("nft-expr-connlimit")
+			continue
+		case w == "ct" && next(1) == "helper" && next(2) == "set":
+			// The rule names the ct helper object: an objref
+			// expression (a module until 6.1).
+			alias("nft-expr-objref")
+		case w == "notrack":
+			alias("nft-expr-notrack")
+		case w == "fwd" && natStatement(words[i+1:]):
+			alias(fmt.Sprintf("nft-expr-%d-fwd", nftFamilyProto[p.family]))
+		case w == "flowtable":
+			// "add flowtable inet t ft" names its family; a flowtable
+			// in a table block has the table's.
+			family := p.family
+			if nftFamilies[next(1)] {
+				family = next(1)
+			}
+			alias(fmt.Sprintf("nf-flowtable-%d", nftFamilyProto[family]))
+		case w == "flow" && (next(1) == "add" || next(1) == "offload"):
+			alias("nft-expr-flow_offload")
 		}
 		for _, m := range nftModules[w] {
 			add(m)

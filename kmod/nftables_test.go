@@ -85,3 +85,31 @@ func TestParseNftablesDefines(t *testing.T) {
 		}
 	}
 }
+
+// What the kernel requests by alias at run time (booted kernels:
+// internal/vmtest/testdata/rulesets.d/20-runtime.sh): ct count is
+// connlimit and needs no nft_ct; a ct helper's type string names the
+// helper; fwd and flowtables by the table's family; words that only look
+// like the statements need nothing.
+func TestParseNftablesRuntimeAliases(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"table inet f {\n\tct helper ftp-std {\n\t\ttype \"ftp\" protocol tcp\n\t\tl3proto ip\n\t}\n}\n", []string{"nf_tables", "nft_ct", "nf_conntrack", "alias nfct-helper-ftp"}},
+		{"table ip f { ct helper h { type \"H.245\" protocol udp; }; chain c { ct helper set \"h\"; } }", []string{"nf_tables", "nft_ct", "nf_conntrack", "alias nfct-helper-H.245", "alias nft-expr-objref"}},
+		{"table inet f {\n\tchain c {\n\t\ttcp dport 22 ct count over 10 drop\n\t}\n}\n", []string{"nf_tables", "alias nft-expr-connlimit"}},
+		{"table inet f {\n\tchain c {\n\t\tudp dport 53 notrack\n\t}\n}\n", []string{"nf_tables", "alias nft-expr-notrack"}},
+		{"table netdev n {\n\tchain c {\n\t\ttype filter hook ingress device \"lo\" priority 0\n\t\tip daddr 192.0.2.1 fwd to \"lo\"\n\t\tfwd ip to 192.0.2.2 device \"lo\"\n\t}\n}\n", []string{"nf_tables", "alias nft-expr-5-fwd"}},
+		{"table inet f {\n\tflowtable ft {\n\t\thook ingress priority filter\n\t\tdevices = { lo }\n\t}\n\tchain c {\n\t\tflow add @ft\n\t}\n}\n", []string{"nf_tables", "alias nf-flowtable-1", "alias nft-expr-flow_offload"}},
+		{"table ip f {\n\tflowtable ft { devices = { lo }; }\n\tchain c { flow offload @ft; }\n}\nadd flowtable ip6 f6 ft { hook ingress priority 0; }\n", []string{"nf_tables", "alias nf-flowtable-2", "alias nft-expr-flow_offload", "alias nf-flowtable-10"}},
+		// A chain named fwd, a set of type ipv4_addr, a helper
+		// type string with a brace, a log prefix "type": nothing.
+		{"table inet f {\n\tset s { type ipv4_addr; }\n\tchain fwd { jump fwd; ct helper \"x\"; }\n\tct helper h { type \"f{\" protocol tcp; }\n\tchain d { meta mark 1 comment \"type\" }\n}\n", []string{"nf_tables", "nft_ct", "nf_conntrack"}},
+	} {
+		needs, invalid := ParseNftables([]byte(c.in))
+		if got := needNames(needs); !reflect.DeepEqual(got, c.want) || len(invalid) != 0 {
+			t.Errorf("%q:\n got %v (invalid %+v)\nwant %v", c.in, got, invalid, c.want)
+		}
+	}
+}

@@ -75,20 +75,27 @@ func lexNftables(data []byte) nftLexed {
 }
 
 // lexNftLine drops a '#' comment and the contents of quoted strings, which
-// may hold any word, returning the strings apart.
+// may hold any word, returning the strings apart. The one string a
+// statement needs, a ct helper's `type "ftp"`, stays as the word "ftp
+// (its opening quote marks it as no keyword).
 func lexNftLine(line string) (string, []string, error) {
 	var b strings.Builder
 	var quoted []string
 	start := -1
+	keep := false
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		switch {
 		case c == '"' && start < 0:
 			start = i + 1
+			keep = endsWithWord(b.String(), "type")
 			b.WriteByte(' ')
 		case c == '"':
 			if len(quoted) < 2 { // only an include's file name is used
 				quoted = append(quoted, line[start:i])
+			}
+			if keep && validHelperName(line[start:i]) {
+				b.WriteString(`"` + line[start:i])
 			}
 			start = -1
 			b.WriteByte(' ')
@@ -103,6 +110,14 @@ func lexNftLine(line string) (string, []string, error) {
 		return "", nil, fmt.Errorf("unterminated string")
 	}
 	return b.String(), quoted, nil
+}
+
+// endsWithWord reports whether text ends with the word w, blanks after it
+// aside.
+func endsWithWord(text, w string) bool {
+	text = strings.TrimRight(text, " \t")
+	rest, ok := strings.CutSuffix(text, w)
+	return ok && (rest == "" || strings.ContainsAny(rest[len(rest)-1:], " \t;{"))
 }
 
 // nftIncluder reads the files a ruleset includes.

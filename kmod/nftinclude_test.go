@@ -46,13 +46,14 @@ func memIncluder(files map[string]*string) *nftIncluder {
 
 func str(s string) *string { return &s }
 
-// needNames lists needs as "module" or "logger N-T".
+// needNames lists needs as "module", "logger N-T" or "alias A".
 func needNames(needs []Need) []string {
 	var out []string
 	for _, n := range needs {
-		if n.Kind == "logger" {
-			out = append(out, "logger "+n.Name)
-		} else {
+		switch n.Kind {
+		case "logger", "alias":
+			out = append(out, n.Kind+" "+n.Name)
+		default:
 			out = append(out, n.Name)
 		}
 	}
@@ -275,6 +276,7 @@ func FuzzExpandNftables(f *testing.F) {
 	f.Add("include \"f1.nft\"\ndefine X = log\n$X\x00include \"f*.nft\"\ntable ip6 t { reject }")
 	f.Add("define A = {\n$A $A\n}\ninclude \"[\"\x00}}}{")
 	f.Add("include \"/etc/f0.nft\"\ninclude \"./x\"\ninclude \"\"")
+	f.Add("table inet t {\nct helper h { type \"ftp\" protocol tcp; }\nflowtable ft { devices = { lo } }\nchain c { ct count over 2 notrack flow add @ft; ct helper set \"h\" }\n}\ntable netdev n { chain c { fwd to \"lo\" } }\ntype \"\" type \"{\"\x00define T = type\n$T \"sip\"")
 	f.Fuzz(func(t *testing.T, in string) {
 		files := map[string]*string{}
 		for i, data := range strings.Split(in, "\x00") {

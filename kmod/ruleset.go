@@ -15,7 +15,10 @@ const (
 type Need struct {
 	// Kind is "table", "match" or "target" for iptables rulesets, and
 	// "module" for nftables, whose statements map to modules directly;
-	// "logger" (Name "<nfproto>-<type>") for a log statement of either.
+	// "logger" (Name "<nfproto>-<type>") for a log statement of either;
+	// "alias" (Name the alias, nfct-helper-ftp, ts_bm, nft-expr-notrack)
+	// for a module the kernel requests by alias at run time, resolved on
+	// the running release's tree.
 	Kind string
 	Name string
 }

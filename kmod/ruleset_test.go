@@ -25,6 +25,8 @@ func FuzzRulesets(f *testing.F) {
 	f.Add([]byte("table inet f { chain c { ct state new log; } }\n"), false)
 	f.Add([]byte("-A \"x\\\"\" -m\n"), true)
 	f.Add([]byte("Package: docker-ce\nStatus: install ok installed\nVersion: 5:28.0.1-1~debian.12~bookworm\n"), true)
+	f.Add([]byte("*raw\n-A P -p tcp -j CT --helper H.245 -m string --algo\n-A P -m helper --helper ftp -j CT --helper\nCOMMIT\n"), true)
+	f.Add([]byte("table inet t { ct helper h { type \"ftp\" protocol tcp }; flowtable ft { }; chain c { ct count 1 flow offload @ft fwd to x } }\n"), false)
 	f.Fuzz(func(t *testing.T, data []byte, iptables bool) {
 		var needs []Need
 		var invalid []InvalidLine

@@ -35,6 +35,12 @@ func (s *Snapshot) RulesetModules(r Ruleset, backend string) []string {
 					add("nft_chain_nat")
 				}
 			}
+		case "alias":
+			// A tree without the alias has no such module (nft_objref
+			// is part of nf_tables since 6.2): nothing to require.
+			if m := s.Resolve(n.Name); s.knownModule(m) {
+				add(m...)
+			}
 		case "logger":
 			// The logger is requested at run time through an alias
 			// (nf-logger-2-0 is nf_log_syslog), not a modules.dep

@@ -330,7 +330,9 @@ var firewalldRules = map[string]fwRules{
 	"reject":     {nft: "reject", ipt: "*filter\n-A INPUT -j REJECT\nCOMMIT"},
 	"mark":       {nft: "meta mark set 1", ipt: "*mangle\n-A PREROUTING -j MARK --set-xmark 1\nCOMMIT"},
 	// A service's helper: a ct helper object and the rule assigning it.
-	"helper": {nft: "ct helper set \"helper-ftp-tcp\"", ipt: "*raw\n-A PREROUTING -p tcp --dport 21 -j CT --helper ftp\nCOMMIT"},
+	// The helper's own module comes from its file (module:), so the CT
+	// rule names none: --helper ftp would require nf_conntrack_ftp.
+	"helper": {nft: "ct helper set \"helper-ftp-tcp\"", ipt: "*raw\n-A PREROUTING -p tcp --dport 21 -j CT\nCOMMIT"},
 }
 
 // firewalldModules are the modules the kernel loads for one feature.
@@ -383,13 +385,9 @@ func (s *Snapshot) firewalldModules(feature, fwBackend, backend string) []string
 			return nil
 		}
 		needs, _ := ParseNftables([]byte("table inet firewalld {\nchain c {\n" + r.nft + "\n}\n}\n"))
-		out := s.RulesetModules(Ruleset{Format: FormatNftables, Needs: needs}, backend)
-		if feature == "helper" && s.knownModule([]string{"nft_objref"}) {
-			// The rule names the ct helper object: nft_objref, a module
-			// on 6.1, part of nf_tables on 6.12.
-			out = append(out, "nft_objref")
-		}
-		return out
+		// The helper's rule names the ct helper object: nft_objref, a
+		// module on 6.1, part of nf_tables on 6.12 (an alias need).
+		return s.RulesetModules(Ruleset{Format: FormatNftables, Needs: needs}, backend)
 	}
 	out := s.firewalldIptables(r.ipt, r.ipt4, r.ipt6, backend)
 	if feature == "stock" {

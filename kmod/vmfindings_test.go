@@ -1,6 +1,7 @@
 package kmod
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -107,5 +108,49 @@ func TestRulesetModulesAsTheKernelLoads(t *testing.T) {
 	nft := ParseRuleset([]byte("table inet f {\n chain c {\n  log prefix \"x\" group 2\n  log\n }\n}\n"), RulesetPath{Path: "/etc/nftables.conf"})
 	if got, want := s.RulesetModules(nft, ""), []string{"nf_tables", "nft_log", "nfnetlink_log", "nf_log_syslog"}; !slices.Equal(got, want) {
 		t.Errorf("nft log: %v, want %v", got, want)
+	}
+}
+
+// TestRulesetRuntimeModules: what the kernel requests by alias at run time
+// for a rule (issue #15), resolved on Debian's real trees as the booted
+// 6.1 and 6.12 kernels loaded them (internal/vmtest's runtime rows):
+// nft_objref is a module on 6.1 and part of nf_tables on 6.12.
+func TestRulesetRuntimeModules(t *testing.T) {
+	trees, _ := testenv.KernelTrees(t)
+	roots := maps.Clone(trees)
+	// The booted kernels' trees, when the VM cache holds them.
+	vm, _ := filepath.Glob(filepath.Join(testenv.RepoDir(), "testdata", "cache", "vm", "kernels", "6.*"))
+	for _, d := range vm {
+		roots[filepath.Base(d)] = d
+	}
+	ipt := "*raw\n-A PREROUTING -p tcp --dport 21 -j CT --helper ftp\n-A PREROUTING -p udp -j CT --helper snmp_trap\nCOMMIT\n*filter\n-A INPUT -m string --string x --algo bm\n-A INPUT -m string --string y --algo kmp\n-A INPUT -m string --string z --algo nosuch\nCOMMIT\n"
+	nft := "table inet f {\n ct helper h { type \"ftp\" protocol tcp; }\n flowtable ft { devices = { lo }; }\n chain c {\n  ct helper set \"h\"\n  ct count over 1 notrack\n  flow add @ft\n }\n}\ntable netdev n { chain c { fwd to \"lo\" } }\ntable ip x { ct helper s { type \"nosuch\" protocol udp; } }\n"
+	cases := []struct {
+		name, rules, backend string
+		want, want612        []string // want612: where 6.12 differs
+	}{
+		{"iptables-legacy", ipt, "legacy", []string{"iptable_raw", "nf_conntrack_ftp", "xt_tcpudp", "nf_nat_snmp_basic", "iptable_filter", "xt_string", "ts_bm", "ts_kmp", "xt_CT"}, nil},
+		{"iptables-nft", ipt, "nf_tables", []string{"nf_tables", "nf_conntrack_ftp", "xt_tcpudp", "nft_compat", "nf_nat_snmp_basic", "xt_string", "ts_bm", "ts_kmp", "xt_CT"}, nil},
+		{"nftables", nft, "", []string{"nf_tables", "nft_ct", "nf_conntrack", "nf_conntrack_ftp", "nf_flow_table_inet", "nft_objref", "nft_connlimit", "nft_flow_offload", "nft_fwd_netdev"},
+			[]string{"nf_tables", "nft_ct", "nf_conntrack", "nf_conntrack_ftp", "nf_flow_table_inet", "nft_connlimit", "nft_flow_offload", "nft_fwd_netdev"}},
+	}
+	for release, root := range roots {
+		s, err := readSnapshot(t, oracleHost(t, root, release))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range cases {
+			p := "/etc/iptables/rules.v4"
+			if tc.backend == "" {
+				p = "/etc/nftables.conf"
+			}
+			want := tc.want
+			if strings.HasPrefix(release, "6.12.") && tc.want612 != nil {
+				want = tc.want612
+			}
+			if got := s.RulesetModules(ParseRuleset([]byte(tc.rules), RulesetPath{Path: p}), tc.backend); !slices.Equal(got, want) {
+				t.Errorf("%s on %s:\n got %v\nwant %v", tc.name, release, got, want)
+			}
+		}
 	}
 }
