@@ -47,7 +47,7 @@ func parseFlags(args []string) (options, error) {
 	app.Flag("log.format", "Log format: logfmt or json.").Default("logfmt").EnumVar(&o.logFormat, "logfmt", "json")
 	o.web = kingpinflag.AddFlags(app, ":"+defaultPort)
 	app.Command("serve", "Serve metrics over HTTP (the default).").Default()
-	check := app.Command("check", "Print each required module's checks, and the cause and fix of each problem. Exit status: 0 healthy, 1 a required module is unhealthy, 2 the host or a ruleset could not be read.")
+	check := app.Command("check", "Print each required module's checks, and the cause and fix of each problem. Exit status: 0 healthy (warnings, such as a loaded module whose next load would fail, do not change it), 1 a required module is unhealthy (a critical cause), 2 the host or a ruleset could not be read.")
 	check.Flag("output", "Output format: table or json.").Default("table").EnumVar(&o.checkFormat, "table", "json")
 	check.Flag("color", "Colour the table: auto (on a terminal), always or never.").Default("auto").EnumVar(&o.checkColor, "auto", "always", "never")
 	stampVersion()

@@ -29,6 +29,7 @@ const (
 	DepmodIndexStale              = "KmodDepmodIndexStale"
 	ModuleNotPersistent           = "KmodModuleNotPersistent"
 	NextBootModuleMissing         = "KmodNextBootModuleMissing"
+	ModuleNextLoadFails           = "KmodModuleNextLoadFails"
 	XtablesMatchNotRegistered     = "KmodXtablesMatchNotRegistered"
 	XtablesTargetNotRegistered    = "KmodXtablesTargetNotRegistered"
 	IptablesOutdated              = "KmodIptablesOutdated"

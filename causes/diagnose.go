@@ -106,6 +106,7 @@ func Diagnose(s *kmod.Snapshot, set kmod.RequirementSet, facts HostFacts) Diagno
 			}
 		} else if !noTree {
 			notLoadedCauses(s, st, facts, pressure, cause)
+			nextLoadCauses(s, st, required, cause)
 			if st.DepStale {
 				cause(DepmodIndexStale, map[string]string{})
 			}
@@ -265,6 +266,38 @@ func notLoadedCauses(s *kmod.Snapshot, st kmod.ModuleStatus, facts HostFacts, pr
 	}
 	if !specific {
 		cause(ModuleNotLoaded, map[string]string{})
+	}
+}
+
+// nextLoadCauses finds why a loaded module could not be loaded again (at
+// the next reboot or rule reload), as KmodModuleNextLoadFails says: one
+// cause per blocking line, or what is wrong with its file. A built-in
+// module is never loaded again.
+func nextLoadCauses(s *kmod.Snapshot, st kmod.ModuleStatus, required map[string][]string, cause func(string, map[string]string)) {
+	if !st.Loaded || st.Builtin {
+		return
+	}
+	// A required module that depends on it loads it despite a blacklist.
+	bypassed := st.Blacklisted && len(s.LoadedAsDependency(st.Name, required)) > 0
+	for _, b := range st.Blocks {
+		labels := map[string]string{"path": b.Path, "line": strconv.Itoa(b.Line), "directive": b.Directive}
+		switch {
+		case b.Disables && st.Disabled:
+			labels["reason"] = "disabled"
+		case !b.Disables && st.Blacklisted && !bypassed:
+			labels["reason"] = "blacklisted"
+		default:
+			continue
+		}
+		cause(ModuleNextLoadFails, labels)
+	}
+	switch {
+	case !st.OnDisk:
+		cause(ModuleNextLoadFails, map[string]string{"reason": "file_missing"})
+	case st.FileErr != nil:
+		cause(ModuleNextLoadFails, map[string]string{"reason": "file_unreadable", "path": st.File, "error": kmod.FileErrReason(st.FileErr)})
+	case !st.ReleaseMatch:
+		cause(ModuleNextLoadFails, map[string]string{"reason": "release_mismatch", "path": st.File, "file_release": st.FileRelease})
 	}
 }
 

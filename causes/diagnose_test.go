@@ -126,3 +126,104 @@ func TestDiagnoseUnknownRequirement(t *testing.T) {
 		t.Errorf("causes\n%q, want\n%q", got, want)
 	}
 }
+
+// TestDiagnoseNextLoadFails: a loaded required module whose next load
+// would fail gets KmodModuleNextLoadFails (a warning: the host stays
+// healthy) with the reason and, for a configuration line, its file and
+// line; a blacklisted module that another required module depends on does
+// not, since kmod loads a dependency whatever its blacklist says.
+func TestDiagnoseNextLoadFails(t *testing.T) {
+	const tree = "root/lib/modules/6.1.0-18-amd64"
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := func(name, text string) func(t *testing.T, root string) {
+		return func(t *testing.T, root string) {
+			must(os.WriteFile(filepath.Join(root, "root/etc/modprobe.d", name), []byte(text), 0o644))
+		}
+	}
+	for _, c := range []struct {
+		name     string
+		fixture  string
+		change   func(t *testing.T, root string)
+		required []string
+		want     []string
+	}{
+		{"healthy", "healthy", func(*testing.T, string) {}, []string{"xt_recent", "nf_conntrack"}, nil},
+		{"blacklisted", "healthy", conf("fw.conf", "# test\nblacklist xt_recent\n"), []string{"xt_recent"},
+			[]string{"module=xt_recent reason=blacklisted path=/etc/modprobe.d/fw.conf line=2 directive=blacklist"}},
+		{"blacklisted in the dash form", "healthy", conf("fw.conf", "blacklist xt-recent\n"), []string{"xt_recent"},
+			[]string{"module=xt_recent reason=blacklisted path=/etc/modprobe.d/fw.conf line=1 directive=blacklist"}},
+		// kmod compares a blacklist with the module's name only.
+		{"an alias blacklisted blocks nothing", "healthy", conf("fw.conf", "blacklist ipt_recent\n"), []string{"xt_recent"}, nil},
+		{"blacklisted, a dependency of a required module", "healthy", conf("fw.conf", "blacklist nf_conntrack\n"), []string{"nf_conntrack", "xt_conntrack"}, nil},
+		{"blacklisted, its dependent blacklisted too", "healthy", conf("fw.conf", "blacklist nf_conntrack\nblacklist xt_conntrack\n"), []string{"nf_conntrack", "xt_conntrack"},
+			[]string{"module=nf_conntrack reason=blacklisted path=/etc/modprobe.d/fw.conf line=1 directive=blacklist",
+				"module=xt_conntrack reason=blacklisted path=/etc/modprobe.d/fw.conf line=2 directive=blacklist"}},
+		{"blacklisted, its dependent not required", "healthy", conf("fw.conf", "blacklist nf_conntrack\n"), []string{"nf_conntrack"},
+			[]string{"module=nf_conntrack reason=blacklisted path=/etc/modprobe.d/fw.conf line=1 directive=blacklist"}},
+		// An install override replaces a load as a dependency too.
+		{"disabled", "healthy", conf("hardening.conf", "install nf_conntrack /bin/true\n"), []string{"nf_conntrack", "xt_conntrack"},
+			[]string{"module=nf_conntrack reason=disabled path=/etc/modprobe.d/hardening.conf line=1 directive=install"}},
+		{"file missing", "healthy", func(t *testing.T, root string) {
+			must(os.Remove(filepath.Join(root, tree, "kernel/net/netfilter/xt_recent.ko.zst")))
+		}, []string{"xt_recent"}, []string{"module=xt_recent reason=file_missing"}},
+		{"file unreadable", "healthy", func(t *testing.T, root string) {
+			p := filepath.Join(root, tree, "kernel/net/netfilter/xt_recent.ko.zst")
+			data, err := os.ReadFile(p)
+			must(err)
+			must(os.WriteFile(p, data[:64], 0o644))
+			dep, err := os.Stat(filepath.Join(root, tree, "modules.dep"))
+			must(err)
+			must(os.Chtimes(p, dep.ModTime(), dep.ModTime()))
+		}, []string{"xt_recent"}, []string{"module=xt_recent reason=file_unreadable path=/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/xt_recent.ko.zst error=truncated"}},
+		{"release mismatch", "release-mismatch", func(t *testing.T, root string) {
+			f, err := os.OpenFile(filepath.Join(root, "proc/modules"), os.O_APPEND|os.O_WRONLY, 0)
+			must(err)
+			_, err = f.WriteString("nf_conntrack 65536 0 - Live 0x0000000000000000\n")
+			must(err)
+			must(f.Close())
+			must(os.MkdirAll(filepath.Join(root, "sys/module/nf_conntrack"), 0o755))
+			must(os.WriteFile(filepath.Join(root, "sys/module/nf_conntrack/initstate"), []byte("live\n"), 0o644))
+		}, []string{"nf_conntrack"}, []string{"module=nf_conntrack reason=release_mismatch path=/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz file_release=6.1.0-17-amd64"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := testenv.CopyTree(t, filepath.Join("..", "fixtures", c.fixture))
+			c.change(t, root)
+			var set kmod.RequirementSet
+			for _, m := range c.required {
+				set.Found = append(set.Found, kmod.Provenance{Name: m, Source: "config"})
+			}
+			d := Diagnose(snapshotAt(t, root), set, HostFacts{})
+			var got []string
+			for _, m := range d.Modules {
+				for _, cs := range m.Causes {
+					if cs.Alert != ModuleNextLoadFails {
+						t.Errorf("%s: unexpected %s %v", m.Module, cs.Alert, cs.Labels)
+						continue
+					}
+					if cs.Severity != Warning {
+						t.Errorf("%s: severity %s", m.Module, cs.Severity)
+					}
+					s := "module=" + cs.Labels["module"] + " reason=" + cs.Labels["reason"]
+					for _, k := range []string{"path", "line", "directive", "error", "file_release"} {
+						if v, ok := cs.Labels[k]; ok {
+							s += " " + k + "=" + v
+						}
+					}
+					got = append(got, s)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("causes\n%q, want\n%q", got, c.want)
+			}
+			if !d.Healthy() {
+				t.Error("a latent fault made the host unhealthy: it is a warning")
+			}
+		})
+	}
+}

@@ -270,10 +270,95 @@ var moduleCauses = []Definition{
 `,
 		Summary: "A required module was installed but depmod was not run, so modprobe may not find it.",
 		Description: []string{
-			"{{ $labels.module }}'s file on {{ $labels.instance }} is not listed in modules.dep, or is newer than it.",
+			"{{ $labels.module }}'s file on {{ $labels.instance }} is not listed in modules.dep, or is newer than it, so",
+			"modprobe may not find it: if it is loaded now, its next load (at the next reboot or rule reload) may fail.",
 		},
 		Fix: []string{
-			"Rebuild the module index for the running kernel: `sudo depmod -a`, then `sudo modprobe {{ $labels.module }}`.",
+			"Rebuild the module index for the running kernel: `sudo depmod -a`; if it is not loaded, then `sudo modprobe {{ $labels.module }}`.",
+		},
+	},
+	{
+		Name: ModuleNextLoadFails, Group: groupModules, Severity: Warning, For: "10m",
+		Why: []string{
+			"A latent fault: the module is loaded, so nothing fails yet. A blacklist",
+			"stops only a load that asks for the module itself (by alias, or by name",
+			"from systemd-modules-load, which applies it to names too), not its load",
+			"as another required module's dependency (loaded_as_dependency).",
+		},
+		Expr: `(
+    label_replace(
+      (
+        kmod_module_blacklisted == 1
+          unless on (job, instance, module) kmod_module_loaded_as_dependency
+      )
+      * on (job, instance, module) group_right ()
+        kmod_module_blacklist_info{directive=~"blacklist|cmdline"},
+      "reason", "blacklisted", "", ""
+    )
+  or
+    label_replace(
+      (kmod_module_disabled == 1)
+      * on (job, instance, module) group_right ()
+        kmod_module_blacklist_info{directive=~"install|cmdline"},
+      "reason", "disabled", "", ""
+    )
+  or
+    label_replace(
+      kmod_module_present_on_disk == 0
+        and on (job, instance) kmod_kernel_modules_dir_present == 1,
+      "reason", "file_missing", "", ""
+    )
+  or
+    label_replace(
+      kmod_module_release_match == 0
+        and on (job, instance, module) kmod_module_present_on_disk == 1,
+      "reason", "release_mismatch", "", ""
+    )
+    * on (job, instance, module) group_left (path, file_release)
+      label_replace(kmod_module_file_info, "file_release", "$1", "release", "(.*)")
+  or
+    label_replace(
+      label_replace(kmod_module_file_error == 1, "error", "$1", "reason", "(.*)"),
+      "reason", "file_unreadable", "", ""
+    )
+)
+and on (job, instance, module) kmod_module_loaded == 1
+and on (job, instance, module) kmod_module_builtin == 0
+and on (job, instance, module) kmod_module_required
+`,
+		Summary: "A required module is loaded now, but its next load would fail, so the firewall breaks at the next reboot or rule reload.",
+		Description: []string{
+			"{{ $labels.module }} is loaded on {{ $labels.instance }}, so the firewall works now, but the kernel could not load it",
+			"again: the firewall fails to start at the next reboot or rule reload because",
+			"{{ if eq $labels.reason \"blacklisted\" }}{{ if eq $labels.directive \"cmdline\" }}modprobe.blacklist= on the kernel command line{{ else }}{{ $labels.path }} line {{ $labels.line }}{{ end }}",
+			"blacklists it, which stops its load by alias (iptables, the kernel) and by systemd-modules-load",
+			"{{- else if eq $labels.reason \"disabled\" }}{{ if eq $labels.directive \"install\" }}an install override at {{ $labels.path }} line {{ $labels.line }}",
+			"runs a command that loads nothing instead of it{{ else }}module_blacklist= on the kernel command line makes the kernel refuse it{{ end }}",
+			"{{- else if eq $labels.reason \"file_missing\" }}its file is gone from /lib/modules/$(uname -r) (removed, or an incomplete kernel update)",
+			"{{- else if eq $labels.reason \"release_mismatch\" }}its file {{ $labels.path }} was built for kernel",
+			"{{ if $labels.file_release }}{{ $labels.file_release }}{{ else }}(unreadable vermagic){{ end }}, which the running kernel refuses",
+			"{{- else if eq $labels.reason \"file_unreadable\" }}its file {{ $labels.path }} cannot be read ({{ $labels.error }})",
+			"{{- else }}{{ $labels.reason }}{{ end }}.",
+		},
+		Fix: []string{
+			"Fix it before the next reboot; the loaded module keeps working until then, so do not unload it.",
+			"{{ if eq $labels.reason \"blacklisted\" }}{{ if eq $labels.directive \"cmdline\" }}Remove {{ $labels.module }} from",
+			"modprobe.blacklist= in GRUB_CMDLINE_LINUX (/etc/default/grub) and run `sudo update-grub`",
+			"(RHEL: `sudo grub2-mkconfig -o /boot/grub2/grub.cfg`).{{ else }}On {{ $labels.instance }}, comment out line {{ $labels.line }}",
+			"of {{ $labels.path }} (`blacklist {{ $labels.module }}` becomes `#blacklist {{ $labels.module }}`; find every such line with",
+			"`grep -rn {{ $labels.module }} /etc/modprobe.d/`).{{ end }}",
+			"{{- else if eq $labels.reason \"disabled\" }}{{ if eq $labels.directive \"install\" }}On {{ $labels.instance }}, comment out",
+			"line {{ $labels.line }} of {{ $labels.path }} (`install {{ $labels.module }} /bin/true` or similar).{{ else }}Remove",
+			"{{ $labels.module }} from module_blacklist= in GRUB_CMDLINE_LINUX (/etc/default/grub) and run `sudo update-grub`",
+			"(RHEL: `sudo grub2-mkconfig -o /boot/grub2/grub.cfg`).{{ end }}",
+			"{{- else if eq $labels.reason \"file_unreadable\" }}Find the package that owns the file with `dpkg -S {{ $labels.path }}`",
+			"(RHEL: `rpm -qf {{ $labels.path }}`) and reinstall it: `sudo apt-get install --reinstall PACKAGE` (RHEL:",
+			"`sudo yum reinstall PACKAGE`); for a DKMS module, `sudo dkms install --force` it for this kernel; then `sudo depmod -a`.",
+			"{{- else }}Reinstall the running kernel's modules: Debian `sudo apt-get install --reinstall linux-image-$(uname -r)`",
+			"(Ubuntu: also `linux-modules-extra-$(uname -r)`; RHEL: `sudo yum reinstall kernel-$(uname -r)`); for a DKMS module,",
+			"`sudo dkms autoinstall -k $(uname -r)`.{{ end }}",
+			"Then `modinfo -F vermagic {{ $labels.module }}` names the running kernel and",
+			"`modprobe -c | grep -E '^(blacklist|install) {{ $labels.module }}( |$)'` prints nothing.",
 		},
 	},
 	{

@@ -78,7 +78,11 @@ type UnreadableFile struct {
 
 // Run reads the host through view once and prints the diagnosis of the
 // modules reqs requires to w. Exit status: 0 healthy, 1 a required module
-// is unhealthy (a critical cause), 2 the host could not be read.
+// is unhealthy (a critical cause), 2 the host could not be read. Warnings
+// and info (a loaded module whose next load would fail, the next boot's
+// kernel lacking a module) are reported but leave the status 0: the
+// firewall works now, and a script must not treat a latent fault as an
+// outage.
 func Run(w io.Writer, view *kmod.View, reqs kmod.RequirementSpec, opts Options) int {
 	if blind := view.Blind(); len(blind) > 0 {
 		return cannotSee(w, blind, opts)

@@ -30,6 +30,8 @@ var (
 		"1 if an install command that does nothing (/bin/true, /bin/false, ...) or the kernel's module_blacklist= stops the module loading at all.", "module")
 	moduleBlacklistInfo = newDesc("module", "blacklist_info",
 		"One series per configuration line that blocks the module: the file and line to edit, and the directive (blacklist, install, cmdline).", "module", "path", "line", "directive")
+	moduleLoadedAsDependency = newDesc("module", "loaded_as_dependency",
+		"1 per required module (dependent) that depends on this blacklisted module and is not blacklisted or disabled itself: loading it loads this module first, and kmod applies a blacklist only to the module asked for. Only present for blacklisted modules.", "module", "dependent")
 	modulePresentOnDisk = newDesc("module", "present_on_disk",
 		"1 if a module file (.ko, .ko.xz, .ko.zst, .ko.gz) for the module exists under /lib/modules/<running release>.", "module")
 	moduleReleaseMatch = newDesc("module", "release_match",
@@ -165,6 +167,11 @@ func (c *modulesCollector) addModule(out *Sink, s *kmod.Snapshot, m *moduleState
 	out.Add(moduleDisabled, boolValue(st.Disabled), name)
 	for _, b := range uniqueBlocks(st.Blocks) {
 		out.Add(moduleBlacklistInfo, 1, name, b.Path, strconv.Itoa(b.Line), b.Directive)
+	}
+	if st.Blacklisted {
+		for _, d := range s.LoadedAsDependency(name, m.required) {
+			out.Add(moduleLoadedAsDependency, 1, name, d)
+		}
 	}
 	out.Add(modulePresentOnDisk, boolValue(st.OnDisk), name)
 	if st.FileErr == nil || st.Builtin {

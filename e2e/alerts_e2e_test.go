@@ -32,6 +32,7 @@ var expectedAlerts = map[string][]string{
 	"firewalld":              nil,
 	"not-loaded":             {"KmodModuleNotLoaded module=nf_conntrack", "KmodModuleNotLoaded module=xt_conntrack", "KmodModuleNotLoaded module=xt_state"},
 	"blacklisted":            {"KmodModuleBlacklisted module=nf_conntrack path=/etc/modprobe.d/blacklist-iptables.conf line=3"},
+	"latent-blacklisted":     {"KmodModuleNextLoadFails module=xt_recent path=/etc/modprobe.d/blacklist-iptables.conf line=3"},
 	"install-disabled":       {"KmodModuleDisabled module=nf_conntrack path=/etc/modprobe.d/hardening.conf line=3"},
 	"cmdline-blacklist":      {"KmodModuleDisabled module=nf_conntrack path=/proc/cmdline line=1", "KmodModuleBlacklisted module=xt_recent path=/proc/cmdline line=1"},
 	"missing-file":           {"KmodModuleFileMissing module=nf_conntrack"},

@@ -165,3 +165,26 @@ func (s *Snapshot) bootModules() map[string]bool {
 	}
 	return s.memo.boot
 }
+
+// LoadedAsDependency returns the modules of required (sorted), other than
+// name, that depend on name and are neither blacklisted nor disabled
+// themselves. Loading one of them loads name first as a dependency, and kmod
+// applies a blacklist only to the module asked for, never to its
+// dependencies (`modprobe -b ipt_conntrack` loads a blacklisted
+// nf_conntrack), so while one is required a blacklist does not keep name
+// from loading. An install override does: kmod runs it for a dependency too.
+func (s *Snapshot) LoadedAsDependency(name string, required map[string][]string) []string {
+	var out []string
+	for r := range required {
+		if r == name {
+			continue
+		}
+		st := s.Module(r)
+		if st.Blacklisted || st.Disabled || !slices.ContainsFunc(st.Deps, func(d Dependency) bool { return d.Name == name }) {
+			continue
+		}
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -78,6 +78,10 @@ var expectations = []expectation{
 		"boot.log", "Extension multiport revision 0 not supported, missing kernel module?"},
 	{"causes", "install-disabled", "`install xt_recent /bin/true` (line 2)", []string{"KmodModuleDisabled module=xt_recent path=/etc/modprobe.d/hardening.conf line=2"}, "1",
 		"boot.log", "Extension recent revision 0 not supported, missing kernel module?"},
+	{"causes", "latent", "firewall up, then `blacklist xt_recent` (line 3) and `install ipt_REJECT /bin/true` (line 2); reloaded as a reboot does", []string{
+		"KmodModuleNextLoadFails module=ipt_REJECT path=/etc/modprobe.d/hardening.conf line=2",
+		"KmodModuleNextLoadFails module=xt_recent path=/etc/modprobe.d/blacklist-iptables.conf line=3"}, "0",
+		"reload/boot.log", "Extension recent revision 0 not supported, missing kernel module?"},
 	{"causes", "missing-file", "`rm xt_recent.ko*` (modules.dep unchanged)", []string{"KmodModuleFileMissing module=xt_recent"}, "1",
 		"boot.log", "could not insert 'xt_recent': Unknown symbol in module"},
 	{"causes", "release-mismatch", "{O}'s xt_recent.ko in {K}'s tree, `depmod`", []string{"KmodModuleReleaseMismatch module=xt_recent path=/lib/modules/{K}/kernel/net/netfilter/xt_recent.ko"}, "1",
@@ -230,6 +234,19 @@ func checkScenarioSpecifics(t *testing.T, name string, e expectation, s scenario
 	case "conntrack-near-full":
 		if !strings.Contains(s.file("metrics.prom"), "\nkmod_conntrack_entries_limit 64\n") {
 			t.Errorf("%s: kmod_conntrack_entries_limit is not the kernel's 64", name)
+		}
+	case "latent":
+		// Loaded while the exporter warned; refused by both loaders once
+		// the firewall is reloaded as a reboot does (modprobe -b for the
+		// boot list, iptables' requests by alias), and the rules fail.
+		reload := s.file("reload/proc_modules")
+		for _, m := range []string{"xt_recent", "ipt_REJECT"} {
+			if after := slices.Contains(strings.Fields(reload), m); !s.loaded[m] || after {
+				t.Errorf("%s: %s loaded %v before the reload, %v after, want true then false", name, m, s.loaded[m], after)
+			}
+		}
+		if log := s.file("reload/boot.log"); !strings.Contains(log, "Extension REJECT revision 0 not supported") || strings.Contains(log, "iptables-restore exit 0") {
+			t.Errorf("%s: iptables-restore did not refuse the disabled REJECT target:\n%s", name, tail(log, 10))
 		}
 	case "reboot":
 		if s.loaded["xt_LOG"] {

@@ -33,6 +33,18 @@ reset; mkdir -p /vmtest/out/install-disabled
 printf '# CIS hardening\ninstall xt_recent /bin/true\n' > /etc/modprobe.d/hardening.conf
 boot_firewall /vmtest/out/install-disabled; observe install-disabled
 
+# latent: the firewall is up, then xt_recent is blacklisted and ipt_REJECT
+# disabled; both stay loaded, so the exporter can only warn. Reloading the
+# firewall as a reboot does (rules flushed, modules unloaded, boot lists and
+# rules restored) shows what the kernel then refuses.
+reset; mkdir -p /vmtest/out/latent/reload
+boot_firewall /vmtest/out/latent
+printf '# Troubleshooting, 2026-10-02.\n# Remove when done.\nblacklist xt_recent\n' > /etc/modprobe.d/blacklist-iptables.conf
+printf '# CIS hardening\ninstall ipt_REJECT /bin/true\n' > /etc/modprobe.d/hardening.conf
+observe latent
+unload_firewall; boot_firewall /vmtest/out/latent/reload
+mods > /vmtest/out/latent/reload/proc_modules
+
 # missing-file: the file is gone, modules.dep still names it.
 reset; mkdir -p /vmtest/out/missing-file
 f=$(modfile xt_recent); mv "$f" /vmtest/saved

@@ -32,10 +32,10 @@ boot_firewall() {
   fi
 }
 
-# reset flushes every rule and set and unloads every module loaded since the
-# guest started, so the next scenario starts from a cold kernel.
+# unload_firewall flushes every rule and set and unloads every module loaded
+# since the guest started, as a reboot leaves the kernel; /etc is kept.
 # (Only what is loaded is flushed: flushing a table loads its module.)
-reset() {
+unload_firewall() {
   local t i m
   for t in $(cat /proc/net/ip_tables_names 2>/dev/null); do iptables-legacy -t $t -F; iptables-legacy -t $t -X; done
   for t in $(cat /proc/net/ip6_tables_names 2>/dev/null); do ip6tables-legacy -t $t -F; ip6tables-legacy -t $t -X; done
@@ -44,6 +44,12 @@ reset() {
   for i in 1 2 3 4 5 6 7 8; do
     for m in $(mods | grep -vxF -f /vmtest/modules.baseline); do rmmod "$m" 2>/dev/null; done
   done
+}
+
+# reset unloads the firewall and restores /etc, so the next scenario starts
+# from a cold kernel and the healthy host.
+reset() {
+  unload_firewall
   rm -rf /etc && cp -a /vmtest/etc.orig /etc
   dmesg -c > /dev/null
 }
