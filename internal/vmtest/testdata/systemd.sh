@@ -2,6 +2,9 @@
 # systemd (PID 1) on a Debian 12 system with Debian's node_exporter.
 o=/vmtest/out
 fetch() { busybox wget -q -O "$2" "$1" 2> "$2.err"; echo $? > "$2.exit"; }
+# The host loads conntrack at boot (the embedded default requires what a
+# boot list names; it names no module of its own).
+echo nf_conntrack > /etc/modules-load.d/conntrack.conf
 modprobe nf_conntrack
 systemctl daemon-reload
 
