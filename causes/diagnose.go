@@ -123,6 +123,15 @@ func Diagnose(s *kmod.Snapshot, set kmod.RequirementSet, facts HostFacts) Diagno
 		}) {
 			cause(ModuleNotPersistent, map[string]string{})
 		}
+		// Where a tree places the module, as kmod_module_tree_info says:
+		// the fix names DKMS or the kernel package.
+		if tree := s.ModuleTree(name); tree != "" && !st.Builtin {
+			for _, c := range r.Causes {
+				if def, ok := Lookup(c.Alert); ok && def.ByPurpose() {
+					c.Labels["tree"] = tree
+				}
+			}
+		}
 		d.Modules = append(d.Modules, r)
 	}
 	applyPurpose(d.Modules)

@@ -197,8 +197,18 @@ func (d Definition) condition() string {
 	if !d.ByPurpose() {
 		return d.Expr
 	}
-	return "(\n" + indent(strings.TrimSuffix(d.Expr, "\n")+"\n", "  ") + ")\n* on (job, instance, module) group_left (required_for) (\n" + indent(requiredForExpr, "  ") + ")\n"
+	return "(\n" + indent(strings.TrimSuffix(d.Expr, "\n")+"\n", "  ") + ")\n* on (job, instance, module) group_left (required_for, tree) (\n" + indent(purposeExpr, "  ") + ")\n"
 }
+
+// purposeExpr is requiredForExpr with the module's tree label where a tree
+// places it (kmod_module_tree_info), so the fix can tell DKMS from the
+// kernel package.
+var purposeExpr = "(\n" + indent(requiredForExpr, "  ") + `)
+* on (job, instance, module) group_left (tree) (
+  kmod_module_tree_info
+  or on (job, instance, module) max by (job, instance, module) (kmod_module_required)
+)
+`
 
 // bootSources are the requirement sources that are boot lists.
 const bootSources = `modules-load.d|cmdline`

@@ -135,10 +135,10 @@ func purposeJoin(t *testing.T, d Definition, e parser.Expr) parser.Expr {
 	t.Helper()
 	b, ok := e.(*parser.BinaryExpr)
 	if !ok || b.Op != parser.MUL || b.VectorMatching == nil || b.VectorMatching.Card != parser.CardManyToOne ||
-		!slices.Equal(b.VectorMatching.MatchingLabels, []string{"job", "instance", "module"}) || !slices.Equal(b.VectorMatching.Include, []string{"required_for"}) {
-		t.Fatalf("%s: %s is not its condition * on (job, instance, module) group_left (required_for)", d.Name, e)
+		!slices.Equal(b.VectorMatching.MatchingLabels, []string{"job", "instance", "module"}) || !slices.Equal(b.VectorMatching.Include, []string{"required_for", "tree"}) {
+		t.Fatalf("%s: %s is not its condition * on (job, instance, module) group_left (required_for, tree)", d.Name, e)
 	}
-	if got, want := b.RHS.String(), parsePromQL(t, "("+requiredForExpr+")").String(); got != want {
+	if got, want := b.RHS.String(), parsePromQL(t, "("+purposeExpr+")").String(); got != want {
 		t.Errorf("%s: required_for from %s, want %s", d.Name, got, want)
 	}
 	if p, ok := b.LHS.(*parser.ParenExpr); ok {

@@ -57,7 +57,8 @@ func writeRule(b *strings.Builder, d Definition) {
 	if d.ByPurpose() {
 		why = append(slices.Clip(why), "* group_left (required_for): \"firewall\" for a module a ruleset, firewall manager or the",
 			"configuration requires, or that one of those depends on; \"boot\" for a module only a boot list asks for,",
-			"which pages as a warning about boot modules.")
+			"which pages as a warning about boot modules. tree (kmod_module_tree_info): out_of_tree or in_tree where a",
+			"release's tree places the module, so the fix names DKMS or the kernel package.")
 	}
 	if d.KeepFiringFor != "" {
 		why = append(slices.Clip(why), "or ALERTS...: once firing, it stays while a collector fails or the exporter is",

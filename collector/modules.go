@@ -54,6 +54,8 @@ var (
 		"1 if another installed kernel release (a kernel the next boot may run) has the module, built in or in its tree; 0 if an upgrade lacks it.", "module", "release")
 	moduleLoadOnBoot = newDesc("module", "load_on_boot",
 		"1 if the module is listed in modules-load.d, /etc/modules or modules_load= and so is loaded at every boot.", "module")
+	moduleTreeInfo = newDesc("module", "tree_info",
+		"Where the module's file lies, value 1: tree in_tree (kernel/, the kernel package's) or out_of_tree (updates/, extra/ or a dkms/ directory: DKMS builds and vendors' modules), from the running release's modules.dep or file, else another installed release's. Absent for a built-in module or one no tree places.", "module", "tree")
 	requirementSourceInfo = newDesc("requirement", "source_info",
 		"One series per file or directory a requirement source reads that exists on the host (source: iptables-save, nftables, ipsets, a firewall manager such as ufw, fail2ban, firewalld, docker or kube-proxy, modules-load.d, cmdline), value 1. enabled is false for a file that is read but whose rules are not applied (/etc/nftables.conf while nftables.service is disabled, a manager that is installed but not in use): it requires nothing.", "source", "path", "enabled")
 	requirementSourceReadable = newDesc("requirement", "source_readable",
@@ -163,6 +165,9 @@ func (c *modulesCollector) addModule(out *Sink, s *kmod.Snapshot, m *moduleState
 	}
 	out.Add(moduleLoaded, boolValue(st.Loaded), name)
 	out.Add(moduleBuiltin, boolValue(st.Builtin), name)
+	if tree := s.ModuleTree(name); tree != "" && !st.Builtin {
+		out.Add(moduleTreeInfo, 1, name, tree)
+	}
 	out.Add(moduleBlacklisted, boolValue(st.Blacklisted), name)
 	out.Add(moduleDisabled, boolValue(st.Disabled), name)
 	for _, b := range uniqueBlocks(st.Blocks) {
