@@ -102,9 +102,9 @@ type Definition struct {
 	// ("" not at all): see ModuleKeepFiringFor.
 	KeepFiringFor string
 	// Why are comment lines the rules file shows above the expression.
-	Why         []string
-	Expr        string
-	Summary     string
+	Why     []string
+	Expr    string
+	Summary string
 	// BootSummary, when set, makes the alert follow why its module is
 	// required: a module only a boot list asks for (required_for="boot")
 	// pages as a warning with this summary, one a firewall needs as
