@@ -39,7 +39,9 @@ mend() {
   mods > "$d/after"; cp "$d/after" "$d/proc_modules"
   $EXP check --output=json --config.file=/vmtest/managers.yml > "$d/check.json" 2> "$d/check.err"; echo $? > "$d/check.exit"
   $EXP --output.file="$d/metrics.prom" --log.level=warn --config.file=/vmtest/managers.yml 2> "$d/serve.err"
-  journalctl -b --no-pager -o short-monotonic > "$d/journal" 2>&1
+  # The journal is dumped once, after the last scenario (mjournal): under
+  # TCG reading it again after every scenario cost seconds each; the
+  # uptimes in timing place each scenario in it.
   echo "$1 $(cut -d' ' -f1 /proc/uptime)" >> /vmtest/out/timing
 }
 
@@ -58,3 +60,6 @@ mreset() {
     for m in $(mods | grep -vxF -f /vmtest/modules.baseline); do rmmod "$m" 2>/dev/null; done
   done
 }
+
+# mjournal: the boot's journal, for a look at what a manager did.
+mjournal() { journalctl -b --no-pager -o short-monotonic > /vmtest/out/journal 2>&1; }
