@@ -59,7 +59,7 @@ vmdata:
 	@.ci/vmdata
 
 ## vmtest: boot Debian's 6.1 and 6.12 kernels under QEMU (TCG) and check every
-## verdict against what the kernel does (internal/vmtest; about 17 minutes)
+## verdict against what the kernel does (internal/vmtest; about 14 minutes)
 vmtest:
 	@mkdir -p .build
 	@$(GO) test -count=1 -timeout 30m -run '^TestVM$$' -v ./internal/vmtest > .build/vmtest.log 2>&1; status=$$?; \
