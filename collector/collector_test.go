@@ -37,7 +37,7 @@ func TestRequirementSources(t *testing.T) {
 		{Name: "ipt_recent", Source: "flag"}, {Name: "nf-conntrack", Source: "config"}, {Name: "xt_recent", Source: "config"},
 	}})
 	want := `
-# HELP kmod_module_required 1 for each required module and why it is required (source: config, flag, default, modules-load.d, cmdline).
+# HELP kmod_module_required 1 for each required module and why it is required (source: config, flag, default, a ruleset's path, a firewall manager such as ufw, firewalld, fail2ban, docker or kube-proxy, ipsets, modules-load.d, cmdline).
 # TYPE kmod_module_required gauge
 kmod_module_required{module="nf_conntrack",source="config"} 1
 kmod_module_required{module="xt_recent",source="config"} 1

@@ -19,13 +19,13 @@ func init() {
 
 var (
 	moduleRequired = newDesc("module", "required",
-		"1 for each required module and why it is required (source: config, flag, default, modules-load.d, cmdline).", "module", "source")
+		"1 for each required module and why it is required (source: config, flag, default, a ruleset's path, a firewall manager such as ufw, firewalld, fail2ban, docker or kube-proxy, ipsets, modules-load.d, cmdline).", "module", "source")
 	moduleLoaded = newDesc("module", "loaded",
 		"1 if the module is running: Live in /proc/modules, or built into the kernel.", "module")
 	moduleBuiltin = newDesc("module", "builtin",
 		"1 if the module is built into the running kernel (modules.builtin, or /sys/module without initstate).", "module")
 	moduleBlacklisted = newDesc("module", "blacklisted",
-		"1 if a blacklist line in modprobe.d or modprobe.blacklist= on the kernel command line names the module: it will not be loaded by alias, which is how the kernel and iptables request it.", "module")
+		"1 if a blacklist line in modprobe.d or modprobe.blacklist= on the kernel command line names the module: kmod will not load it when it is asked for itself, by alias (the kernel's and iptables' requests) or by name with the blacklist applied (systemd-modules-load), but still loads it as another module's dependency.", "module")
 	moduleDisabled = newDesc("module", "disabled",
 		"1 if an install command that does nothing (/bin/true, /bin/false, ...) or the kernel's module_blacklist= stops the module loading at all.", "module")
 	moduleBlacklistInfo = newDesc("module", "blacklist_info",
