@@ -50,7 +50,7 @@ func (v *View) readKernel() (Kernel, error) {
 		k.ModulesDepPresent = true
 		k.ModulesDepModTime = fi.ModTime()
 	}
-	entries, err := h.root.ReadDir("/lib/modules")
+	entries, err := v.files.ReadDir("/lib/modules")
 	if err != nil && !NotApplicable(err) {
 		return k, err
 	}

@@ -467,7 +467,7 @@ func (v *View) glob(pattern string) ([]string, error) {
 				next = append(next, path.Join(dir, part))
 				continue
 			}
-			entries, err := v.files.Root().ReadDir(dir)
+			entries, err := v.files.ReadDir(dir)
 			if err != nil {
 				if NotApplicable(err) {
 					continue

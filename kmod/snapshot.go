@@ -125,7 +125,7 @@ func (s *Snapshot) skipped(p, why string) { s.Skipped = append(s.Skipped, p+": "
 // readModprobeConf reads modprobe.d as kmod does, then the options and
 // blacklists of the command line, which come last.
 func (s *Snapshot) readModprobeConf(confs map[string]bool) error {
-	files, err := hostfs.ListConfFiles(s.host.root, ModprobeDirs, func(n string) bool {
+	files, err := hostfs.ListConfFiles(s.view.files, ModprobeDirs, func(n string) bool {
 		return strings.HasSuffix(n, ".conf") || strings.HasSuffix(n, ".alias")
 	}, s.skipped)
 	errs := []error{err}
@@ -156,7 +156,7 @@ func (s *Snapshot) readModprobeConf(confs map[string]bool) error {
 // readBootLists reads what is loaded at boot: modules-load.d, Debian's
 // /etc/modules and the command line's modules-load=, in that order.
 func (s *Snapshot) readBootLists(confs map[string]bool) error {
-	files, err := hostfs.ListConfFiles(s.host.root, ModulesLoadDirs, func(n string) bool { return strings.HasSuffix(n, ".conf") }, s.skipped)
+	files, err := hostfs.ListConfFiles(s.view.files, ModulesLoadDirs, func(n string) bool { return strings.HasSuffix(n, ".conf") }, s.skipped)
 	errs := []error{err}
 	// A file name is only ever read one way: modprobe.d takes *.conf and
 	// *.alias, modules-load.d *.conf, in different directories.

@@ -188,7 +188,7 @@ func (s *Snapshot) kubeProxy() kubeProxyState {
 // kubeProxyPodLogs is the log directory of a kube-proxy pod on this node,
 // "" when there is none.
 func (s *Snapshot) kubeProxyPodLogs() string {
-	entries, err := s.view.files.Root().ReadDir(kubeletPodLogs)
+	entries, err := s.view.files.ReadDir(kubeletPodLogs)
 	if err != nil {
 		return ""
 	}

@@ -33,12 +33,12 @@ func (s *Snapshot) rulesetInUse(p string) bool {
 func (s *Snapshot) serviceEnabled(unit string) bool {
 	if s.memo.units == nil {
 		s.memo.units = map[string]bool{}
-		entries, _ := s.view.files.Root().ReadDir(systemdUnitDir)
+		entries, _ := s.view.files.ReadDir(systemdUnitDir)
 		for _, e := range entries {
 			if !strings.HasSuffix(e.Name(), ".wants") {
 				continue
 			}
-			links, _ := s.view.files.Root().ReadDir(path.Join(systemdUnitDir, e.Name()))
+			links, _ := s.view.files.ReadDir(path.Join(systemdUnitDir, e.Name()))
 			for _, l := range links {
 				s.memo.units[l.Name()] = true
 			}

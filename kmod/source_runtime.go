@@ -36,7 +36,7 @@ func runtimeRuleset(format, family, text string) Ruleset {
 // enabledUnitLink is the link `systemctl enable` made for a unit, the
 // first in the .wants directories' order, "" when the unit is not enabled.
 func (s *Snapshot) enabledUnitLink(unit string) string {
-	entries, err := s.view.files.Root().ReadDir(systemdUnitDir)
+	entries, err := s.view.files.ReadDir(systemdUnitDir)
 	if err != nil {
 		return ""
 	}

@@ -51,5 +51,5 @@ func (s *Snapshot) readable(hostPath string) error {
 		}
 		return err
 	}
-	return s.view.host.root.Readable(hostPath)
+	return s.view.files.Readable(hostPath)
 }

@@ -45,7 +45,7 @@ func readSourceFile[T any](s *Snapshot, source, hostPath string, parse func([]by
 // listSourceDir lists the regular files' names in a host directory, sorted;
 // a missing directory is none, without error.
 func listSourceDir(s *Snapshot, dir string) ([]string, error) {
-	entries, err := s.view.files.Root().ReadDir(dir)
+	entries, err := s.view.files.ReadDir(dir)
 	if err != nil {
 		if NotApplicable(err) {
 			return nil, nil

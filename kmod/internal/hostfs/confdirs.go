@@ -20,7 +20,10 @@ type ConfFile struct {
 // both kmod and systemd parse them. Missing directories are skipped: most
 // hosts have only some of them. skipped gets the host paths of entries that
 // were passed over and why, for the debug log.
-func ListConfFiles(root Root, dirs []string, accept func(name string) bool, skipped func(path, why string)) ([]ConfFile, error) {
+func ListConfFiles(root interface {
+	ReadDir(string) ([]fs.DirEntry, error)
+	Stat(string) (fs.FileInfo, error)
+}, dirs []string, accept func(name string) bool, skipped func(path, why string)) ([]ConfFile, error) {
 	seen := make(map[string]bool)
 	var files []ConfFile
 	var errs []error

@@ -35,8 +35,9 @@ var ErrNotRegular = errors.New("not a regular file")
 // relative to Dir and ".." never climbs above it, so nothing outside Dir is
 // opened even when the host's links point elsewhere.
 type Root struct {
-	dir string
-	fd  *os.File // the root opened for openat2; nil: resolve by hand
+	dir  string
+	fd   *os.File  // the root opened for openat2; nil: resolve by hand
+	memo *statMemo // answers kept between scopes; nil: none
 }
 
 // NewRoot returns a Root for a host mounted at dir ("/" for this host).
@@ -45,7 +46,7 @@ func NewRoot(dir string) Root {
 		dir = "/"
 	}
 	dir = filepath.Clean(dir)
-	return Root{dir: dir, fd: openRootDir(dir)}
+	return Root{dir: dir, fd: openRootDir(dir), memo: newStatMemo(dir)}
 }
 
 // Dir is the directory the host's "/" is mounted at.

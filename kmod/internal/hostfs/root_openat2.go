@@ -156,7 +156,7 @@ func (r Root) Open(p string) (*os.File, error) {
 // ByHand is the root resolving every path by hand, as on kernels without
 // openat2: both ways must give the same answers.
 func (r Root) ByHand() Root {
-	r.fd = nil
+	r.fd, r.memo = nil, nil // nothing kept from the kernel's answers
 	return r
 }
 

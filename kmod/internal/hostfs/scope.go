@@ -28,20 +28,42 @@ type dirHandle struct {
 	err error
 }
 
-// Scope starts one scrape's stats of the root.
-func (r Root) Scope() *Scope { return &Scope{root: r} }
+// Scope starts one scrape's stats of the root. Answers kept from earlier
+// scopes are dropped if a directory they were looked up in changed since.
+func (r Root) Scope() *Scope {
+	r.memo.begin()
+	return &Scope{root: r}
+}
 
 // Root is the root the scope stats.
 func (sc *Scope) Root() Root { return sc.root }
 
 // Stat follows a final link like stat(2) on the host.
-func (sc *Scope) Stat(hostPath string) (fs.FileInfo, error) { return sc.statAt(hostPath, true) }
+func (sc *Scope) Stat(hostPath string) (fs.FileInfo, error) {
+	a := sc.memoed(opStat, hostPath, func() memoAnswer {
+		fi, err := sc.statAt(hostPath, true)
+		return memoAnswer{fi: fi, err: err}
+	})
+	return a.fi, a.err
+}
 
 // Lstat does not follow a final link, like lstat(2) on the host.
-func (sc *Scope) Lstat(hostPath string) (fs.FileInfo, error) { return sc.statAt(hostPath, false) }
+func (sc *Scope) Lstat(hostPath string) (fs.FileInfo, error) {
+	a := sc.memoed(opLstat, hostPath, func() memoAnswer {
+		fi, err := sc.statAt(hostPath, false)
+		return memoAnswer{fi: fi, err: err}
+	})
+	return a.fi, a.err
+}
 
 // Readlink returns the target of a link without following it.
-func (sc *Scope) Readlink(hostPath string) (string, error) { return sc.root.Readlink(hostPath) }
+func (sc *Scope) Readlink(hostPath string) (string, error) {
+	a := sc.memoed(opReadlink, hostPath, func() memoAnswer {
+		link, err := sc.root.Readlink(hostPath)
+		return memoAnswer{link: link, err: err}
+	})
+	return a.link, a.err
+}
 
 // Close closes the scope's directory handles; stats after it go through
 // the root without sharing them.
