@@ -26,17 +26,25 @@ import (
 //
 // An answer is kept only once every directory its lookup went through
 // (each path component, each link followed) is watched, and the watches
-// are set before the lookup, so any later change raises an event. Any
-// event in any of them drops every answer at the next scope. Where a watch
-// cannot be set (a network filesystem or FUSE, whose changes raise no
+// are set before the lookup, so any later change raises an event. An event
+// in a directory drops the answers that went through it at the next scope;
+// a busy directory (a kubelet's) thus costs only its own answers. Where a
+// watch cannot be set (a network filesystem or FUSE, whose changes raise no
 // event; no watches left) the answer is not kept and the files are asked
 // each time, as without the memo.
 type statMemo struct {
 	root    string // the root's directory on this machine
-	dirty   atomic.Bool
 	mu      sync.Mutex
-	watched map[string]bool // real directories watched since the last flush
+	dirs    map[string]int32 // real directory -> its watch
+	watches map[int32]*memoDir
 	answers map[memoKey]memoAnswer
+}
+
+// memoDir is one watched directory and the answers looked up in it.
+type memoDir struct {
+	dir  string
+	gen  uint64 // counts the events seen: an answer computed across one is not kept
+	keys map[memoKey]struct{}
 }
 
 type memoOp uint8
@@ -75,28 +83,57 @@ func newStatMemo(dir string) *statMemo {
 	return &statMemo{root: dir}
 }
 
-// begin starts a scope: the events since the last one are read, and any
-// of them drops the kept answers.
+// begin starts a scope: the events since the last one drop the answers
+// they concern.
 func (m *statMemo) begin() {
-	if m == nil {
-		return
-	}
-	notify.poll()
-	if m.dirty.Swap(false) {
-		m.flush()
+	if m != nil {
+		notify.poll()
 	}
 }
 
-func (m *statMemo) flush() {
+// changed drops the answers looked up in the directory of watch wd; gone:
+// the kernel removed the watch (the directory is gone).
+func (m *statMemo) changed(wd int32, gone bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	clear(m.watched)
+	d := m.watches[wd]
+	if d == nil {
+		return
+	}
+	for k := range d.keys {
+		delete(m.answers, k)
+	}
+	clear(d.keys)
+	d.gen++
+	if gone {
+		delete(m.dirs, d.dir)
+		delete(m.watches, wd)
+	}
+}
+
+// changedAll drops every answer: events were lost.
+func (m *statMemo) changedAll() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dropAll()
+}
+
+func (m *statMemo) dropAll() {
 	clear(m.answers)
+	for _, d := range m.watches {
+		clear(d.keys)
+		d.gen++
+	}
+}
+
+type memoDep struct {
+	wd  int32
+	gen uint64
 }
 
 // get returns the kept answer to k, or computes it. The directories the
-// answer depends on are watched first (trace); if one cannot be, the
-// answer is computed and not kept.
+// answer depends on are watched first (trace); if one cannot be, or one
+// changed before the answer is stored, it is not kept.
 func (m *statMemo) get(k memoKey, trace func(visit func(dir string) bool) bool, compute func() memoAnswer) memoAnswer {
 	if m == nil {
 		return compute()
@@ -107,41 +144,61 @@ func (m *statMemo) get(k memoKey, trace func(visit func(dir string) bool) bool, 
 	if ok {
 		return a
 	}
-	watched := trace(m.watch)
+	var deps []memoDep
+	watched := trace(func(dir string) bool {
+		d, ok := m.watch(dir)
+		deps = append(deps, d)
+		return ok
+	})
 	memoComputes.Add(1)
 	a = compute()
-	if watched {
-		m.mu.Lock()
-		if len(m.answers) >= maxMemoAnswers {
-			clear(m.answers)
+	if !watched {
+		return a
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, d := range deps {
+		if w := m.watches[d.wd]; w == nil || w.gen != d.gen {
+			return a
 		}
-		if m.answers == nil {
-			m.answers = map[memoKey]memoAnswer{}
-		}
-		m.answers[k] = a
-		m.mu.Unlock()
+	}
+	if len(m.answers) >= maxMemoAnswers {
+		m.dropAll()
+	}
+	if m.answers == nil {
+		m.answers = map[memoKey]memoAnswer{}
+	}
+	m.answers[k] = a
+	for _, d := range deps {
+		m.watches[d.wd].keys[k] = struct{}{}
 	}
 	return a
 }
 
 // watch makes sure the real directory dir is watched.
-func (m *statMemo) watch(dir string) bool {
+func (m *statMemo) watch(dir string) (memoDep, bool) {
 	m.mu.Lock()
-	done := m.watched[dir]
-	m.mu.Unlock()
-	if done {
-		return true
+	if wd, ok := m.dirs[dir]; ok {
+		defer m.mu.Unlock()
+		return memoDep{wd, m.watches[wd].gen}, true
 	}
-	if !notify.add(m, dir) {
-		return false
+	m.mu.Unlock()
+	wd, ok := notify.add(m, dir)
+	if !ok {
+		return memoDep{}, false
 	}
 	m.mu.Lock()
-	if m.watched == nil {
-		m.watched = map[string]bool{}
+	defer m.mu.Unlock()
+	d := m.watches[wd]
+	if d == nil {
+		if m.watches == nil {
+			m.dirs, m.watches = map[string]int32{}, map[int32]*memoDir{}
+		}
+		d = &memoDir{dir: dir, keys: map[memoKey]struct{}{}}
+		m.watches[wd] = d
 	}
-	m.watched[dir] = true
-	m.mu.Unlock()
-	return true
+	m.dirs[dir] = wd
+	return memoDep{wd, d.gen}, true
 }
 
 // memoWatchMask: what changes an answer about a directory's entries: one
@@ -176,26 +233,26 @@ func (h *inotifyHub) init() {
 // add watches dir for m. The watch is set and m registered under one lock
 // that poll also takes, so no event after the watch is read before m is
 // listed for it.
-func (h *inotifyHub) add(m *statMemo, dir string) bool {
+func (h *inotifyHub) add(m *statMemo, dir string) (int32, bool) {
 	h.init()
 	if h.fd < 0 {
-		return false
+		return 0, false
 	}
 	var st unix.Statfs_t
 	if unix.Statfs(dir, &st) != nil || !localFS[int64(st.Type)] {
-		return false
+		return 0, false
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	wd, err := unix.InotifyAddWatch(h.fd, dir, memoWatchMask)
 	if err != nil {
-		return false
+		return 0, false
 	}
 	wp := weak.Make(m)
 	if !slices.Contains(h.byWD[int32(wd)], wp) {
 		h.byWD[int32(wd)] = append(h.byWD[int32(wd)], wp)
 	}
-	return true
+	return int32(wd), true
 }
 
 // poll reads every pending event and marks the memos watching its
@@ -228,32 +285,42 @@ func (h *inotifyHub) poll() {
 				h.markAll()
 				continue
 			}
-			h.mark(wd)
-			if mask&unix.IN_IGNORED != 0 { // the kernel dropped the watch
-				delete(h.byWD, wd)
-			}
+			h.mark(wd, mask&unix.IN_IGNORED != 0)
 		}
 	}
 }
 
-func (h *inotifyHub) mark(wd int32) {
+// mark tells the memos watching wd; gone: the kernel dropped the watch.
+func (h *inotifyHub) mark(wd int32, gone bool) {
 	live := h.byWD[wd][:0]
 	for _, wp := range h.byWD[wd] {
 		if m := wp.Value(); m != nil {
-			m.dirty.Store(true)
+			m.changed(wd, gone)
 			live = append(live, wp)
 		}
 	}
-	if len(live) == 0 {
+	if len(live) == 0 || gone {
 		delete(h.byWD, wd)
 	} else {
 		h.byWD[wd] = live
 	}
 }
 
+// markAll tells every memo that events were lost.
 func (h *inotifyHub) markAll() {
-	for wd := range h.byWD {
-		h.mark(wd)
+	for wd, memos := range h.byWD {
+		live := memos[:0]
+		for _, wp := range memos {
+			if m := wp.Value(); m != nil {
+				m.changedAll()
+				live = append(live, wp)
+			}
+		}
+		if len(live) == 0 {
+			delete(h.byWD, wd)
+		} else {
+			h.byWD[wd] = live
+		}
 	}
 }
 
@@ -324,14 +391,8 @@ func (sc *Scope) memoed(op memoOp, hostPath string, compute func() memoAnswer) m
 	}
 	p := cleanAbs(hostPath)
 	trace := func(visit func(string) bool) bool {
-		switch op {
-		case opLstat, opReadlink:
-			// The final entry is looked up, not followed: its directory
-			// answers for it.
-			return m.trace(path.Dir(p), true, visit)
-		default:
-			return m.trace(p, true, visit)
-		}
+		// Lstat and Readlink look the final entry up without following it.
+		return m.trace(p, op != opLstat && op != opReadlink, visit)
 	}
 	return m.get(memoKey{op, p}, trace, compute)
 }
