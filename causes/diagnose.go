@@ -105,7 +105,7 @@ func Diagnose(s *kmod.Snapshot, set kmod.RequirementSet, facts HostFacts) Diagno
 				cause(RequirementUnknown, map[string]string{"source": o.Source, "path": o.Path, "line": strconv.Itoa(o.Line)})
 			}
 		} else if !noTree {
-			notLoadedCauses(s, st, facts, pressure, cause)
+			notLoadedCauses(s, st, facts, pressure, required, cause)
 			nextLoadCauses(s, st, required, cause)
 			if st.DepStale {
 				cause(DepmodIndexStale, map[string]string{})
@@ -217,8 +217,12 @@ func explainByDependencies(mods []ModuleReport) {
 		if len(follows[i]) == 0 || mods[i].Status.Loaded {
 			continue
 		}
-		mods[i].FollowsFrom = follows[i]
 		mods[i].Causes = slices.DeleteFunc(mods[i].Causes, func(c Cause) bool { return slices.Contains(followDependency, c.Alert) })
+		if len(mods[i].Causes) == 0 {
+			// With a cause of its own (blacklisted too), loading it would
+			// not load the dependency: that cause is what to fix.
+			mods[i].FollowsFrom = follows[i]
+		}
 	}
 }
 
@@ -239,7 +243,7 @@ func hostFound(s *kmod.Snapshot, facts HostFacts) []Cause {
 
 // notLoadedCauses finds why a module is not loaded, most specific first;
 // "not loaded" only when nothing more specific holds.
-func notLoadedCauses(s *kmod.Snapshot, st kmod.ModuleStatus, facts HostFacts, pressure bool, cause func(string, map[string]string)) {
+func notLoadedCauses(s *kmod.Snapshot, st kmod.ModuleStatus, facts HostFacts, pressure bool, required map[string][]string, cause func(string, map[string]string)) {
 	if st.Loaded {
 		return
 	}
@@ -247,14 +251,19 @@ func notLoadedCauses(s *kmod.Snapshot, st kmod.ModuleStatus, facts HostFacts, pr
 		cause(KernelWithoutModuleSupport, map[string]string{})
 		return
 	}
+	// A required module that depends on it loads it despite a blacklist,
+	// so the blacklist is not why it is missing (nextLoadCauses likewise).
+	bypassed := st.Blacklisted && len(s.LoadedAsDependency(st.Name, required)) > 0
 	specific := false
 	for _, b := range st.Blocks {
 		labels := map[string]string{"path": b.Path, "line": strconv.Itoa(b.Line), "directive": b.Directive}
 		switch {
 		case b.Disables && st.Disabled:
 			cause(ModuleDisabled, labels)
-		case !b.Disables && st.Blacklisted:
+		case !b.Disables && st.Blacklisted && !bypassed:
 			cause(ModuleBlacklisted, labels)
+		default:
+			continue
 		}
 		specific = true
 	}

@@ -227,3 +227,50 @@ func TestDiagnoseNextLoadFails(t *testing.T) {
 		})
 	}
 }
+
+// TestDiagnoseBlacklistBypassed: a blacklisted module that is not loaded
+// gets KmodModuleBlacklisted only while no required module that depends on
+// it could load it: kmod loads a dependency whatever its blacklist says,
+// so otherwise the blacklist is not why it is missing (KmodModuleNotLoaded).
+func TestDiagnoseBlacklistBypassed(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		conf     string
+		required []string
+		want     []string
+	}{
+		{"its dependent required", "blacklist nf_conntrack\n", []string{"nf_conntrack", "xt_conntrack"},
+			[]string{"nf_conntrack KmodModuleNotLoaded", "xt_conntrack KmodModuleNotLoaded"}},
+		{"its dependent blacklisted too", "blacklist nf_conntrack\nblacklist xt_conntrack\n", []string{"nf_conntrack", "xt_conntrack"},
+			[]string{"nf_conntrack KmodModuleBlacklisted line=1", "xt_conntrack KmodModuleBlacklisted line=2"}},
+		{"its dependent disabled", "blacklist nf_conntrack\ninstall xt_conntrack /bin/true\n", []string{"nf_conntrack", "xt_conntrack"},
+			[]string{"nf_conntrack KmodModuleBlacklisted line=1", "xt_conntrack KmodModuleDisabled line=2"}},
+		{"its dependent not required", "blacklist nf_conntrack\n", []string{"nf_conntrack"},
+			[]string{"nf_conntrack KmodModuleBlacklisted line=1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := testenv.CopyTree(t, filepath.Join("..", "fixtures", "not-loaded"))
+			if err := os.WriteFile(filepath.Join(root, "root/etc/modprobe.d/fw.conf"), []byte(c.conf), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var set kmod.RequirementSet
+			for _, m := range c.required {
+				set.Found = append(set.Found, kmod.Provenance{Name: m, Source: "config"})
+			}
+			var got []string
+			for _, m := range Diagnose(snapshotAt(t, root), set, HostFacts{}).Modules {
+				for _, cs := range m.Causes {
+					s := m.Module + " " + cs.Alert
+					if l, ok := cs.Labels["line"]; ok {
+						s += " line=" + l
+					}
+					got = append(got, s)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("causes\n%q, want\n%q", got, c.want)
+			}
+		})
+	}
+}

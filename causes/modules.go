@@ -24,10 +24,17 @@ var moduleCauses = []Definition{
 	},
 	{
 		Name: ModuleBlacklisted, Group: groupModules, Severity: Critical, For: "2m",
+		Why: []string{
+			"A blacklist stops only a load that asks for the module itself, not its",
+			"load as another required module's dependency (loaded_as_dependency): while",
+			"one such module is required, the blacklist is not why this one is missing,",
+			"and KmodModuleNotLoaded says so instead.",
+		},
 		Expr: `(
   kmod_module_blacklisted == 1
     and on (job, instance, module) kmod_module_loaded == 0
     and on (job, instance, module) kmod_module_required
+    unless on (job, instance, module) kmod_module_loaded_as_dependency
 )
 * on (job, instance, module) group_right ()
   kmod_module_blacklist_info{directive=~"blacklist|cmdline"}

@@ -27,11 +27,14 @@ import (
 // without them alike: one entry per alert, as "Alertname key=value ..."
 // over the labels that identify it.
 var expectedAlerts = map[string][]string{
-	"healthy":                nil,
-	"fail2ban":               nil,
-	"firewalld":              nil,
-	"not-loaded":             {"KmodModuleNotLoaded module=nf_conntrack", "KmodModuleNotLoaded module=xt_conntrack", "KmodModuleNotLoaded module=xt_state"},
-	"blacklisted":            {"KmodModuleBlacklisted module=nf_conntrack path=/etc/modprobe.d/blacklist-iptables.conf line=3"},
+	"healthy":    nil,
+	"fail2ban":   nil,
+	"firewalld":  nil,
+	"not-loaded": {"KmodModuleNotLoaded module=nf_conntrack", "KmodModuleNotLoaded module=xt_conntrack", "KmodModuleNotLoaded module=xt_state"},
+	"blacklisted": {"KmodModuleBlacklisted module=nf_conntrack path=/etc/modprobe.d/blacklist-iptables.conf line=3",
+		"KmodModuleBlacklisted module=xt_conntrack path=/etc/modprobe.d/blacklist-iptables.conf line=4",
+		"KmodModuleBlacklisted module=xt_state path=/etc/modprobe.d/blacklist-iptables.conf line=5"},
+	"blacklisted-dependency": nil,
 	"latent-blacklisted":     {"KmodModuleNextLoadFails module=xt_recent path=/etc/modprobe.d/blacklist-iptables.conf line=3"},
 	"install-disabled":       {"KmodModuleDisabled module=nf_conntrack path=/etc/modprobe.d/hardening.conf line=3"},
 	"cmdline-blacklist":      {"KmodModuleDisabled module=nf_conntrack path=/proc/cmdline line=1", "KmodModuleBlacklisted module=xt_recent path=/proc/cmdline line=1"},

@@ -76,6 +76,8 @@ var expectations = []expectation{
 		"boot.log", "Extension recent revision 0 not supported, missing kernel module?"},
 	{"causes", "blacklisted-dash", "`blacklist xt-multiport` (line 2)", []string{"KmodModuleBlacklisted module=xt_multiport path=/etc/modprobe.d/blacklist-dash.conf line=2"}, "1",
 		"boot.log", "Extension multiport revision 0 not supported, missing kernel module?"},
+	{"causes", "blacklisted-dependency-down", "`blacklist nf_conntrack` (line 3) alone, firewall not started", []string{everyRequiredNotLoaded}, "1", "check.json", `"blacklisted": true`},
+	{"causes", "blacklisted-dependency", "`blacklist nf_conntrack` (line 3) alone, then the firewall started", nil, "0", "proc_modules", "\nnf_conntrack\n"},
 	{"causes", "install-disabled", "`install xt_recent /bin/true` (line 2)", []string{"KmodModuleDisabled module=xt_recent path=/etc/modprobe.d/hardening.conf line=2"}, "1",
 		"boot.log", "Extension recent revision 0 not supported, missing kernel module?"},
 	{"causes", "latent", "firewall up, then `blacklist xt_recent` (line 3) and `install ipt_REJECT /bin/true` (line 2); reloaded as a reboot does", []string{

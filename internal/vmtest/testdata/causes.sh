@@ -28,6 +28,15 @@ reset; mkdir -p /vmtest/out/blacklisted-dash
 printf '# dashes and underscores are the same to kmod\nblacklist xt-multiport\n' > /etc/modprobe.d/blacklist-dash.conf
 boot_firewall /vmtest/out/blacklisted-dash; observe blacklisted-dash
 
+# blacklisted-dependency: the source's `blacklist nf_conntrack` alone. Before
+# the firewall starts nothing is loaded, and the blacklist is not why: the
+# boot list and the rules ask for xt_conntrack (ipt_conntrack), which loads
+# nf_conntrack as its dependency, whatever its blacklist says.
+reset
+printf '# Troubleshooting a conntrack leak, 2026-10-02.\n# Remove when done.\nblacklist nf_conntrack\n' > /etc/modprobe.d/blacklist-iptables.conf
+observe blacklisted-dependency-down
+boot_firewall /vmtest/out/blacklisted-dependency; observe blacklisted-dependency
+
 # install-disabled: the hardening idiom `install MODULE /bin/true`.
 reset; mkdir -p /vmtest/out/install-disabled
 printf '# CIS hardening\ninstall xt_recent /bin/true\n' > /etc/modprobe.d/hardening.conf
