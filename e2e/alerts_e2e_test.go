@@ -29,6 +29,7 @@ import (
 var expectedAlerts = map[string][]string{
 	"healthy":                nil,
 	"fail2ban":               nil,
+	"fail2ban-broken-action": nil,
 	"firewalld":              nil,
 	"not-loaded":             {"KmodModuleNotLoaded module=nf_conntrack", "KmodModuleNotLoaded module=xt_conntrack", "KmodModuleNotLoaded module=xt_state"},
 	"blacklisted":            {"KmodModuleBlacklisted module=nf_conntrack path=/etc/modprobe.d/blacklist-iptables.conf line=3"},
