@@ -27,10 +27,11 @@ import (
 // without them alike: one entry per alert, as "Alertname key=value ..."
 // over the labels that identify it.
 var expectedAlerts = map[string][]string{
-	"healthy":    nil,
-	"fail2ban":   nil,
-	"firewalld":  nil,
-	"not-loaded": {"KmodModuleNotLoaded module=nf_conntrack", "KmodModuleNotLoaded module=xt_conntrack", "KmodModuleNotLoaded module=xt_state"},
+	"healthy":                nil,
+	"fail2ban":               nil,
+	"fail2ban-broken-action": nil,
+	"firewalld":              nil,
+	"not-loaded":             {"KmodModuleNotLoaded module=nf_conntrack", "KmodModuleNotLoaded module=xt_conntrack", "KmodModuleNotLoaded module=xt_state"},
 	"blacklisted": {"KmodModuleBlacklisted module=nf_conntrack path=/etc/modprobe.d/blacklist-iptables.conf line=3",
 		"KmodModuleBlacklisted module=xt_conntrack path=/etc/modprobe.d/blacklist-iptables.conf line=4",
 		"KmodModuleBlacklisted module=xt_state path=/etc/modprobe.d/blacklist-iptables.conf line=5"},

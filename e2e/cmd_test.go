@@ -44,8 +44,11 @@ func golden(t *testing.T, path, got string) {
 // checkJSON is what TestCheckCommand reads of `check --output=json`, as a
 // script reading the documented output would.
 type checkJSON struct {
-	Healthy    bool         `json:"healthy"`
-	Blind      bool         `json:"cannot_see_host"`
+	Healthy    bool `json:"healthy"`
+	Blind      bool `json:"cannot_see_host"`
+	Unreadable []struct {
+		Path string `json:"path"`
+	} `json:"unreadable"`
 	HostCauses []checkCause `json:"host_causes"`
 	Modules    []struct {
 		Causes []checkCause `json:"causes"`
@@ -99,8 +102,10 @@ func TestCheckCommand(t *testing.T) {
 			if critical {
 				wantCode = 1
 			}
-			if out.Blind {
-				wantCode = 2 // the exporter's paths, not the host, are wrong
+			if out.Blind || len(out.Unreadable) > 0 {
+				// The exporter's paths, not the host, are wrong; or a
+				// requirement file cannot be read or understood.
+				wantCode = 2
 			}
 			if code != wantCode || jcode != wantCode || out.Healthy != !critical {
 				t.Errorf("exit %d (json %d), healthy %v; want exit %d", code, jcode, out.Healthy, wantCode)

@@ -1,6 +1,8 @@
 package kmod
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -14,10 +16,29 @@ const f2bDir = "/etc/fail2ban"
 // f2bLoader reads fail2ban's files for one evaluation: every file it
 // reads, in order, for Files, and a bound on how many.
 type f2bLoader struct {
-	s       *Snapshot
-	read    []string
-	errs    []error
+	s    *Snapshot
+	read []string
+	// errs are the files that exist but could not be read or understood:
+	// the modules of the jails or actions they define are then unknown.
+	errs    []f2bFileErr
 	actions map[string]*f2bConfig // by action name: jails share them
+}
+
+// f2bFileErr is a fail2ban file that could not be read or understood, and
+// why (the error names the file and, where it has one, the line).
+type f2bFileErr struct {
+	path string
+	err  error
+}
+
+func (e f2bFileErr) Error() string { return e.err.Error() }
+func (e f2bFileErr) Unwrap() error { return e.err }
+
+// fail records a file's error, the first one of each file.
+func (l *f2bLoader) fail(p string, err error) {
+	if !slices.ContainsFunc(l.errs, func(e f2bFileErr) bool { return e.path == p }) {
+		l.errs = append(l.errs, f2bFileErr{p, err})
+	}
 }
 
 // file reads one host file; nil when it is missing, unreadable or past the
@@ -36,7 +57,7 @@ func (l *f2bLoader) file(p string) *f2bFile {
 		l.read = append(l.read, p)
 	}
 	if err != nil {
-		l.errs = append(l.errs, err)
+		l.fail(p, err)
 		return nil
 	}
 	return f
@@ -194,7 +215,9 @@ func (l *f2bLoader) jailCommands() []f2bCommands {
 		}
 		action, err := jails.get(jail, "action", nil)
 		if err != nil {
-			l.errs = append(l.errs, err)
+			// An action that does not interpolate (the error names
+			// its file and line), or none at all: jail.conf sets it.
+			l.fail(cmp.Or(action.file, f2bDir+"/jail.conf"), fmt.Errorf("jail %s: %w", jail, err))
 			continue
 		}
 		acts := splitF2bActions(action.v)
@@ -204,20 +227,41 @@ func (l *f2bLoader) jailCommands() []f2bCommands {
 		for _, act := range acts {
 			name, opts, err := extractF2bOptions(act)
 			if err != nil {
-				l.errs = append(l.errs, fmt.Errorf("%s:%d: jail %s: %w", action.file, action.line, jail, err))
+				l.fail(action.file, fmt.Errorf("%s:%d: jail %s: %w", action.file, action.line, jail, err))
 				continue
 			}
 			if strings.HasSuffix(name, ".py") || strings.Contains(name, "..") {
 				continue // a Python action runs no command we can read
 			}
 			cmds, err := l.actionCommands(jail, name, opts)
-			if err != nil {
-				l.errs = append(l.errs, err)
+			var fe f2bFileErr
+			switch {
+			case errors.Is(err, errNoF2bAction):
+				// fail2ban refuses to start the jail: the jail's
+				// action line names a file that is not there.
+				l.fail(action.file, fmt.Errorf("%s:%d: jail %s: %w", action.file, action.line, jail, err))
+			case errors.As(err, &fe):
+				l.fail(cmp.Or(fe.path, l.actionFile(name)), fe.err)
+			case err != nil:
+				l.fail(l.actionFile(name), err)
 			}
 			out = append(out, cmds...)
 		}
 	}
 	return out
+}
+
+// errNoF2bAction is a jail's action with no file in action.d.
+var errNoF2bAction = errors.New("no action file in " + f2bDir + "/action.d for action")
+
+// actionFile is the first file fail2ban reads for an action (its .conf,
+// else a .local): where an error of the merged action is reported when
+// the error has no file of its own.
+func (l *f2bLoader) actionFile(name string) string {
+	if files := l.configFiles(f2bDir + "/action.d/" + name); len(files) > 0 {
+		return files[0]
+	}
+	return f2bDir + "/action.d/" + name + ".conf"
 }
 
 // actionCommands reads action.d/<name> and substitutes its tags as
@@ -232,7 +276,7 @@ func (l *f2bLoader) actionCommands(jail, name string, initOpts map[string]string
 		l.actions[name] = cfg
 	}
 	if cfg == nil {
-		return nil, fmt.Errorf("jail %s: no action %s", jail, name)
+		return nil, fmt.Errorf("%w %s", errNoF2bAction, name)
 	}
 	if _, ok := initOpts["name"]; !ok {
 		initOpts["name"] = jail
@@ -259,7 +303,7 @@ func (l *f2bLoader) actionCommands(jail, name string, initOpts map[string]string
 		for _, opt := range init.keys {
 			v, err := cfg.get("Init", opt, nil)
 			if err != nil {
-				return nil, err
+				return nil, f2bFileErr{v.file, fmt.Errorf("action %s of jail %s: %w", name, jail, err)}
 			}
 			if !strings.HasPrefix(opt, "known/") {
 				initOpts["known/"+opt] = v.v

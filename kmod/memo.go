@@ -16,4 +16,7 @@ type memo struct {
 	// units: the systemd units enabled by a link in a *.wants directory,
 	// listed once for every source that asks.
 	units map[string]bool
+	// fail2ban: what fail2ban's files say, read once for the files, the
+	// modules and the errors of the source.
+	fail2ban *f2bState
 }

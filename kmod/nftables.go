@@ -35,6 +35,10 @@ var nftFamilyModules = map[string]map[string]string{
 	"fib":    {"inet": "nft_fib_inet", "ip": "nft_fib_ipv4", "ip6": "nft_fib_ipv6", "netdev": "nft_fib_netdev"},
 }
 
+// nftNamedObjects are the stateful statements that can name an object
+// instead of keeping their own state.
+var nftNamedObjects = map[string]bool{"counter": true, "quota": true, "limit": true, "synproxy": true}
+
 // nftLogFamilies are the NFPROTO numbers a table family's log statement
 // asks a logger for.
 var nftLogFamilies = map[string][]int{"ip": {2}, "ip6": {10}, "inet": {2, 10}, "arp": {3}, "bridge": {7}, "netdev": {5}}
@@ -61,10 +65,10 @@ func natStatement(rest []string) bool {
 // modules its statements need: nf_tables always, then per keyword (ct,
 // masquerade, snat/dnat, redirect, limit, log, reject, ...), and
 // nft_chain_nat for chains of type nat; what the kernel requests by alias
-// (a ct helper's nfct-helper-ftp, ct count, notrack, fwd, flowtables and
-// flow add) as "alias" needs. Variables of "define" are
-// substituted; "include" lines are not followed here (see expandNftables,
-// which reads the included files of a host).
+// (a ct helper's nfct-helper-ftp, a named object's objref, ct count,
+// notrack, fwd, dup, flowtables and flow add) as "alias" needs. Variables
+// of "define" are substituted; "include" lines are not followed here (see
+// expandNftables, which reads the included files of a host).
 func ParseNftables(data []byte) ([]Need, []InvalidLine) {
 	p := newNftParser("")
 	p.feed("", lexNftables(data).lines, 0, nil)
@@ -176,10 +180,22 @@ func (p *nftParser) statement(line string) {
 			// A connlimit expression, not nft_ct's.
 			alias("nft-expr-connlimit")
 			continue
-		case w == "ct" && next(1) == "helper" && next(2) == "set":
-			// The rule names the ct helper object: an objref
-			// expression (a module until 6.1).
+		case w == "ct" && (next(1) == "helper" || next(1) == "timeout" || next(1) == "expectation") && next(2) == "set" && !strings.HasPrefix(next(3), "{"):
+			// The rule names a ct helper, timeout or expectation
+			// object: an objref expression (a module until 6.1).
+			// "ct helper set {" declares an object called set.
 			alias("nft-expr-objref")
+		case nftNamedObjects[w] && next(1) == "name" && !strings.HasPrefix(next(2), "{"):
+			// "counter name c", "quota name q", "limit name l",
+			// "synproxy name s" (or a map of names) reference a named
+			// object: objref too. "quota name {" declares an object
+			// called name.
+			alias("nft-expr-objref")
+		case w == "dup" && natStatement(words[i+1:]):
+			// dup to ADDR (DEVICE in netdev): the expression of the
+			// table's family, nft_dup_ipv4, nft_dup_ipv6 or
+			// nft_dup_netdev; no tree has one for inet or bridge.
+			alias(fmt.Sprintf("nft-expr-%d-dup", nftFamilyProto[p.family]))
 		case w == "notrack":
 			alias("nft-expr-notrack")
 		case w == "fwd" && natStatement(words[i+1:]):

@@ -277,6 +277,7 @@ func FuzzExpandNftables(f *testing.F) {
 	f.Add("define A = {\n$A $A\n}\ninclude \"[\"\x00}}}{")
 	f.Add("include \"/etc/f0.nft\"\ninclude \"./x\"\ninclude \"\"")
 	f.Add("table inet t {\nct helper h { type \"ftp\" protocol tcp; }\nflowtable ft { devices = { lo } }\nchain c { ct count over 2 notrack flow add @ft; ct helper set \"h\" }\n}\ntable netdev n { chain c { fwd to \"lo\" } }\ntype \"\" type \"{\"\x00define T = type\n$T \"sip\"")
+	f.Add("define H = \"ftp\"\nredefine O=\"o\"\ninclude \"f1.nft\"\x00table ip t { ct helper h { type $H protocol tcp; }; ct timeout set { }; counter name \"$O\"; chain c { ct expectation set $O dup to 1.2.3.4; quota name; limit name tcp dport map { 1 : $O } } }\ndefine \"x\"\ndefine y= \"")
 	f.Fuzz(func(t *testing.T, in string) {
 		files := map[string]*string{}
 		for i, data := range strings.Split(in, "\x00") {

@@ -27,6 +27,7 @@ func FuzzRulesets(f *testing.F) {
 	f.Add([]byte("Package: docker-ce\nStatus: install ok installed\nVersion: 5:28.0.1-1~debian.12~bookworm\n"), true)
 	f.Add([]byte("*raw\n-A P -p tcp -j CT --helper H.245 -m string --algo\n-A P -m helper --helper ftp -j CT --helper\nCOMMIT\n"), true)
 	f.Add([]byte("table inet t { ct helper h { type \"ftp\" protocol tcp }; flowtable ft { }; chain c { ct count 1 flow offload @ft fwd to x } }\n"), false)
+	f.Add([]byte("define H = \"ftp\"\ntable netdev n { ct helper set { type $H; }; synproxy name \"s\"; chain c { dup to \"lo\" dup; counter name } }\n"), false)
 	f.Fuzz(func(t *testing.T, data []byte, iptables bool) {
 		var needs []Need
 		var invalid []InvalidLine

@@ -29,12 +29,24 @@ func (src fail2banSource) Files(s *Snapshot, spec RequirementSpec) []string {
 	if !s.serviceEnabled(fail2banUnit) {
 		return out
 	}
-	l := &f2bLoader{s: s}
-	l.jailCommands()
-	for _, p := range l.read {
+	for _, p := range s.fail2ban().read {
 		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}
+	}
+	return out
+}
+
+// fileErrs are the files fail2ban reads that open but cannot be parsed or
+// name what is not there (an action file that does not parse, a jail's
+// action with no file): readable 0, as for a file that cannot be opened.
+func (src fail2banSource) fileErrs(s *Snapshot, spec RequirementSpec) map[string]error {
+	if !spec.WantsManager(src.Name()) || !s.serviceEnabled(fail2banUnit) {
+		return nil
+	}
+	out := map[string]error{}
+	for _, e := range s.fail2ban().errs {
+		out[e.path] = e.err
 	}
 	return out
 }
@@ -43,14 +55,36 @@ func (src fail2banSource) Require(s *Snapshot, spec RequirementSpec, backend str
 	if !spec.WantsManager(src.Name()) || !s.serviceEnabled(fail2banUnit) {
 		return
 	}
+	// A file that cannot be read or understood leaves the modules of
+	// its jails or actions unknown: check reports it and exits 2; the
+	// rest still require theirs.
+	for _, e := range s.fail2ban().errs {
+		sourceFileError(spec, set, e.path, e.err)
+	}
 	set.Found = append(set.Found, fail2banRequirements(s, backend)...)
+}
+
+// f2bState is what one snapshot reads of fail2ban's files.
+type f2bState struct {
+	cmds []f2bCommands // the enabled jails' actionstart and actionban
+	read []string      // every file read, in order
+	errs []f2bFileErr  // files that could not be read or understood
+}
+
+// fail2ban reads fail2ban's jails and actions once per snapshot.
+func (s *Snapshot) fail2ban() *f2bState {
+	if s.memo.fail2ban == nil {
+		l := &f2bLoader{s: s}
+		cmds := l.jailCommands()
+		s.memo.fail2ban = &f2bState{cmds: cmds, read: l.read, errs: l.errs}
+	}
+	return s.memo.fail2ban
 }
 
 // fail2banRequirements are the modules of every enabled jail's actions,
 // each once, with the action file and line of the command that needs it.
 func fail2banRequirements(s *Snapshot, backend string) []Provenance {
-	l := &f2bLoader{s: s}
-	cmds := l.jailCommands()
+	cmds := s.fail2ban().cmds
 	// The chains an action creates, from all its commands: a jump to one
 	// needs no extension.
 	type actionKey struct{ jail, action string }

@@ -62,6 +62,11 @@ func fail2banModules(t *testing.T, h *Host, backend string) ([]string, []Provena
 	s, err := readSnapshot(t, h)
 	must(t, err)
 	set := s.Requirements(RequirementSpec{Managers: []string{"fail2ban"}}, backend)
+	for _, r := range set.Rulesets {
+		if r.Err != nil {
+			t.Errorf("%s: %v", r.Path, r.Err)
+		}
+	}
 	var names []string
 	for _, p := range set.Found {
 		if p.Source != "fail2ban" {
@@ -164,5 +169,73 @@ func TestFail2banFiles(t *testing.T) {
 	}
 	if !slices.Equal(testenv.Sorted(got), testenv.Sorted(want)) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestFail2banBrokenFiles: a file that exists but cannot be understood is
+// never passed over: it is a file error of the source (check exits 2 naming
+// it, readable 0) with the file and line, while the jails it does not
+// concern still require their modules.
+func TestFail2banBrokenFiles(t *testing.T) {
+	multiport := []string{"iptable_filter", "xt_multiport", "ipt_REJECT", "ip6table_filter", "ip6t_REJECT"}
+	for _, tc := range []struct {
+		name  string
+		extra map[string]string
+		path  string   // the file in error
+		err   []string // what its error says
+		want  []string // what the other jails require
+	}{
+		{"action file does not parse", map[string]string{
+			"etc/fail2ban/jail.local":           "[sshd]\nbanaction = broken\n[recidive]\nenabled = true\nbanaction = iptables-multiport\n",
+			"etc/fail2ban/action.d/broken.conf": "[Definition]\nactionban = iptables -I f2b-<name> 1 -s <ip> -j DROP\nnot an option line\n",
+		}, "/etc/fail2ban/action.d/broken.conf", []string{"/etc/fail2ban/action.d/broken.conf", "line 3", "not an option"}, multiport},
+		{"action file's tag does not interpolate", map[string]string{
+			"etc/fail2ban/jail.local":           "[sshd]\nbanaction = broken\n",
+			"etc/fail2ban/action.d/broken.conf": "[Definition]\nactionban = iptables -I INPUT -s <ip> -j %(nowhere)s\n[Init]\nname = default\nport = %(\n",
+		}, "/etc/fail2ban/action.d/broken.conf", []string{"/etc/fail2ban/action.d/broken.conf:5", "[Init] port"}, nil},
+		{"a .local beside the action does not parse", map[string]string{
+			"etc/fail2ban/action.d/iptables-multiport.local": "[Definition\n",
+		}, "/etc/fail2ban/action.d/iptables-multiport.local", []string{"iptables-multiport.local", "line 1"}, []string{"iptable_filter", "xt_multiport", "ipt_REJECT", "ip6table_filter", "ip6t_REJECT"}},
+		{"jail names an action with no file", map[string]string{
+			"etc/fail2ban/jail.local": "[DEFAULT]\n\n[sshd]\naction = nowhere[port=22]\n",
+		}, "/etc/fail2ban/jail.local", []string{"/etc/fail2ban/jail.local:4", "jail sshd", "action nowhere"}, nil},
+		{"jail's action list does not split", map[string]string{
+			"etc/fail2ban/jail.local": "[sshd]\naction = iptables[name=\"x]\n",
+		}, "/etc/fail2ban/jail.local", []string{"/etc/fail2ban/jail.local:2", "unclosed"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := fail2banHost(t, true, tc.extra)
+			s, err := readSnapshot(t, h)
+			must(t, err)
+			spec := RequirementSpec{Managers: []string{"fail2ban"}}
+			set := s.Requirements(spec, "legacy")
+			var errs []string
+			for _, r := range set.Rulesets {
+				if r.Err != nil {
+					errs = append(errs, r.Path)
+					if r.Path == tc.path {
+						for _, w := range tc.err {
+							if !strings.Contains(r.Err.Error(), w) {
+								t.Errorf("error %q says no %q", r.Err, w)
+							}
+						}
+					}
+				}
+			}
+			if !slices.Equal(errs, []string{tc.path}) {
+				t.Errorf("files in error %q, want %q", errs, tc.path)
+			}
+			var got []string
+			for _, p := range set.Found {
+				got = append(got, p.Name)
+			}
+			if !slices.Equal(testenv.Sorted(got), testenv.Sorted(tc.want)) {
+				t.Errorf("required %q, want %q", got, tc.want)
+			}
+			i := slices.IndexFunc(s.SourceFiles(spec), func(f SourceFile) bool { return f.Path == tc.path })
+			if i < 0 || s.SourceFiles(spec)[i].Err == nil || s.SourceFiles(spec)[i].Source != "fail2ban" {
+				t.Errorf("source files: %+v", s.SourceFiles(spec))
+			}
+		})
 	}
 }

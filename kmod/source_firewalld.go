@@ -323,12 +323,14 @@ var firewalldRules = map[string]fwRules{
 	"log-denied": {nft: "log prefix \"filter_IN_public_REJECT: \"", ipt: "*filter\n-A INPUT -j LOG --log-prefix x\nCOMMIT"},
 	"masquerade": {nft: "chain nat_POST { type nat hook postrouting priority 110; }\nmasquerade", ipt: "*nat\n-A POSTROUTING -j MASQUERADE\nCOMMIT"},
 	"dnat":       {nft: "chain nat_PRE { type nat hook prerouting priority -90; }\ndnat ip to 192.0.2.1", ipt: "*nat\n-A PREROUTING -p tcp --dport 1 -j DNAT --to-destination 192.0.2.1\nCOMMIT"},
-	"redirect":   {nft: "chain nat_PRE { type nat hook prerouting priority -90; }\nredirect to :1", ipt: "*nat\n-A PREROUTING -p tcp --dport 1 -j REDIRECT --to-ports 2\nCOMMIT"},
-	"log":        {nft: "log prefix \"x\"", ipt: "*filter\n-A INPUT -j LOG --log-prefix x\nCOMMIT"},
-	"nflog":      {nft: "log group 0", ipt: "*filter\n-A INPUT -j NFLOG\nCOMMIT"},
-	"limit":      {nft: "limit rate 1/minute", ipt: "*filter\n-A INPUT -m limit --limit 1/m -j ACCEPT\nCOMMIT"},
-	"reject":     {nft: "reject", ipt: "*filter\n-A INPUT -j REJECT\nCOMMIT"},
-	"mark":       {nft: "meta mark set 1", ipt: "*mangle\n-A PREROUTING -j MARK --set-xmark 1\nCOMMIT"},
+	// A forward-port without to-addr: redirect in nftables, but DNAT to
+	// ":PORT" in iptables (ipXtables.py): xt_nat, never xt_REDIRECT.
+	"redirect": {nft: "chain nat_PRE { type nat hook prerouting priority -90; }\nredirect to :1", ipt: "*nat\n-A PREROUTING -p tcp --dport 1 -j DNAT --to-destination :2\nCOMMIT"},
+	"log":      {nft: "log prefix \"x\"", ipt: "*filter\n-A INPUT -j LOG --log-prefix x\nCOMMIT"},
+	"nflog":    {nft: "log group 0", ipt: "*filter\n-A INPUT -j NFLOG\nCOMMIT"},
+	"limit":    {nft: "limit rate 1/minute", ipt: "*filter\n-A INPUT -m limit --limit 1/m -j ACCEPT\nCOMMIT"},
+	"reject":   {nft: "reject", ipt: "*filter\n-A INPUT -j REJECT\nCOMMIT"},
+	"mark":     {nft: "meta mark set 1", ipt: "*mangle\n-A PREROUTING -j MARK --set-xmark 1\nCOMMIT"},
 	// A service's helper: a ct helper object and the rule assigning it.
 	// The helper's own module comes from its file (module:), so the CT
 	// rule names none: --helper ftp would require nf_conntrack_ftp.

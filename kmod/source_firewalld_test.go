@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
@@ -116,25 +117,48 @@ func TestFirewalldFeatures(t *testing.T) {
 	zone, err := os.ReadFile(filepath.Join(testenv.RepoDir(), "internal/vmtest/testdata/managers/files/firewalld/public.xml"))
 	must(t, err)
 	writeFile(t, filepath.Join(root, "etc/firewalld/zones/public.xml"), string(zone))
+	// The VM scenario's ipset and service (managers/30-firewalld.sh).
+	for f, dir := range map[string]string{"blocked.xml": "ipsets", "tftp-legacy.xml": "services"} {
+		data, err := os.ReadFile(filepath.Join(testenv.RepoDir(), "internal/vmtest/testdata/managers/files/firewalld", f))
+		must(t, err)
+		writeFile(t, filepath.Join(root, "etc/firewalld", dir, f), string(data))
+	}
 	writeFile(t, filepath.Join(root, "etc/firewalld/firewalld.conf"), "IPv6_rpfilter=no\nLogDenied=all\n")
 	s := snap()
 	found := firewalldFound(s, "nf_tables")
 	const z = "/etc/firewalld/zones/public.xml"
-	for _, w := range []Provenance{
-		{Name: "nft_masq", Path: z, Line: 8},
-		{Name: "nft_nat", Path: z, Line: 9},
-		{Name: "nft_redir", Path: z, Line: 10},
-		{Name: "nft_log", Path: z, Line: 14},
-		{Name: "nft_limit", Path: z, Line: 15},
-		{Name: "nft_reject_inet", Path: z, Line: 21},
+	const tftp = "/etc/firewalld/services/tftp-legacy.xml"
+	wantFound(t, "nftables backend", found, []Provenance{
+		{Name: "nft_masq", Path: z, Line: 9},
+		{Name: "nft_nat", Path: z, Line: 10},
+		{Name: "nft_redir", Path: z, Line: 11},
+		{Name: "nft_log", Path: z, Line: 15},
+		{Name: "nft_limit", Path: z, Line: 16},
+		{Name: "nft_reject_inet", Path: z, Line: 22},
 		{Name: "nft_ct", Path: "/usr/lib/firewalld/services/ftp.xml", Line: 6},
 		{Name: "nf_conntrack_ftp", Path: "/usr/lib/firewalld/services/ftp.xml", Line: 6},
+		// <module name="nf_conntrack_tftp"/> is the tftp helper.
+		{Name: "nf_conntrack_tftp", Path: tftp, Line: 6},
 		{Name: "nft_log", Path: firewalldConfPath, Line: 2},
-	} {
-		w.Source = "firewalld"
-		if !slices.Contains(found, w) {
-			t.Errorf("%+v not in %+v", w, found)
-		}
+	})
+	// The ipset is an nft set under nftables (nf_tables itself), an
+	// ipset of its type under iptables, matched by xt_set.
+	if slices.ContainsFunc(found, func(p Provenance) bool { return strings.HasPrefix(p.Name, "ip_set_") || p.Name == "xt_set" }) {
+		t.Errorf("nftables backend: the ipset requires %+v", found)
+	}
+	writeFile(t, filepath.Join(root, "etc/firewalld/firewalld.conf"), "IPv6_rpfilter=no\nLogDenied=all\nFirewallBackend=iptables\n")
+	found = firewalldFound(snap(), "legacy")
+	wantFound(t, "iptables backend", found, []Provenance{
+		// ip_set_hash_ip too where the tree has it (not the fixture's).
+		{Name: "ip_set", Path: "/etc/firewalld/ipsets/blocked.xml", Line: 2},
+		{Name: "xt_set", Path: "/etc/firewalld/ipsets/blocked.xml", Line: 2},
+		{Name: "nf_conntrack_tftp", Path: tftp, Line: 6},
+		{Name: "xt_LOG", Path: firewalldConfPath, Line: 2},
+		// forward-port without to-addr: DNAT to ":81" in iptables.
+		{Name: "xt_DNAT", Path: z, Line: 11},
+	})
+	if slices.ContainsFunc(found, func(p Provenance) bool { return p.Name == "xt_REDIRECT" }) {
+		t.Errorf("iptables backend: firewalld writes no REDIRECT: %+v", found)
 	}
 	files := (firewalldSource{}).Files(s, RequirementSpec{})
 	if !slices.Contains(files, z) || slices.Contains(files, "/usr/lib/firewalld/zones/public.xml") || !slices.Contains(files, "/usr/lib/firewalld/helpers/ftp.xml") {
@@ -148,6 +172,17 @@ func TestFirewalldFeatures(t *testing.T) {
 	found = firewalldFound(snap(), "nf_tables")
 	if slices.ContainsFunc(found, func(p Provenance) bool { return p.Name == "nft_masq" }) {
 		t.Errorf("a zone firewalld does not apply requires: %+v", found)
+	}
+}
+
+// wantFound fails for each of want (source firewalld) not found.
+func wantFound(t *testing.T, what string, found, want []Provenance) {
+	t.Helper()
+	for _, w := range want {
+		w.Source = "firewalld"
+		if !slices.Contains(found, w) {
+			t.Errorf("%s: %+v not in %+v", what, w, found)
+		}
 	}
 }
 

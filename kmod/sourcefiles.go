@@ -11,7 +11,8 @@ type SourceFile struct {
 	// Enabled is false for a file whose rules are not applied at boot (a
 	// ruleset whose service is disabled): it is read, and requires nothing.
 	Enabled bool
-	// Err says why it could not be opened for reading; nil if it could.
+	// Err says why it could not be opened for reading, or for a source
+	// that parses it as it is read, understood; nil if it could.
 	Err error
 }
 
@@ -21,15 +22,29 @@ type sourceEnabler interface {
 	enabled(s *Snapshot, hostPath string) bool
 }
 
+// sourceFileChecker is a source some of whose files can be opened yet not
+// used (a manager's file that does not parse): fileErrs says which, and
+// why, for one listing.
+type sourceFileChecker interface {
+	fileErrs(s *Snapshot, spec RequirementSpec) map[string]error
+}
+
 // SourceFiles lists the files and directories each requirement source
 // reads for spec that exist on the host, in the order of the sources.
 func (s *Snapshot) SourceFiles(spec RequirementSpec) []SourceFile {
 	var out []SourceFile
 	for _, src := range requirementSources {
+		var bad map[string]error
+		if c, ok := src.(sourceFileChecker); ok {
+			bad = c.fileErrs(s, spec)
+		}
 		for _, p := range src.Files(s, spec) {
 			err := s.readable(p)
 			if err != nil && NotApplicable(err) {
 				continue
+			}
+			if err == nil {
+				err = bad[p]
 			}
 			f := SourceFile{Source: src.Name(), Path: p, Enabled: true, Err: err}
 			if e, ok := src.(sourceEnabler); ok {

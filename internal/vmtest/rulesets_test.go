@@ -35,7 +35,7 @@ func rulesetBoots(t *testing.T, ks []Kernel) []Spec {
 			File{Path: "/vmtest/proto.rules", HostPath: filepath.Join(repo, "internal", "vmtest", "testdata", "proto.rules")},
 			File{Path: "/vmtest/proto.rules6", HostPath: filepath.Join(repo, "internal", "vmtest", "testdata", "proto.rules6")},
 			File{Path: "/vmtest/ct-status.nft", HostPath: filepath.Join(repo, "internal", "vmtest", "testdata", "ct-status.nft")})
-		// Fifteen rulesets, each judged with a reset and two exporter
+		// Sixteen rulesets, each judged with a reset and two exporter
 		// runs: past the default 8 minutes on a loaded TCG host.
 		specs = append(specs, Spec{Name: k.Release + "/rulesets", Kernel: k, Layers: []Layer{RootLayer(), k.Tree(), l},
 			Script: ". /vmtest/scenarios.sh\n", Timeout: 16 * time.Minute})

@@ -35,6 +35,7 @@ boot_firewall /vmtest/out/blacklisted-dash; observe blacklisted-dash
 reset
 printf '# Troubleshooting a conntrack leak, 2026-10-02.\n# Remove when done.\nblacklist nf_conntrack\n' > /etc/modprobe.d/blacklist-iptables.conf
 observe blacklisted-dependency-down
+mkdir -p /vmtest/out/blacklisted-dependency
 boot_firewall /vmtest/out/blacklisted-dependency; observe blacklisted-dependency
 
 # install-disabled: the hardening idiom `install MODULE /bin/true`.
