@@ -45,8 +45,9 @@ type dockerConfig struct {
 	// AllowDirectRouting (Docker 28.2) drops the raw-table rules that
 	// keep other hosts from reaching containers' addresses directly.
 	AllowDirectRouting *bool `json:"allow-direct-routing"`
-	// FirewallBackend "nftables" (Docker 29) makes dockerd write nft
-	// tables of its own instead of iptables rules: not read.
+	// FirewallBackend "nftables" (a key from Docker 29) makes dockerd
+	// write nft tables of its own instead of iptables rules
+	// (dockerNftRules).
 	FirewallBackend string `json:"firewall-backend"`
 }
 
@@ -186,8 +187,13 @@ func (s *Snapshot) docker() dockerState {
 		st.err, st.errPath = err, dockerDaemonJSON
 	}
 	c = st.config
-	if err == nil && (!isTrue(c.IPTables, true) || c.FirewallBackend == "nftables") {
+	if err == nil && !isTrue(c.IPTables, true) {
 		st.on = false
+	}
+	// dockerd before 29 refuses a daemon.json with the key: whatever dpkg
+	// says (or not, for static binaries), this dockerd is 29 or later.
+	if c.FirewallBackend != "" && !st.rel.atLeast(29, 0) {
+		st.rel = release{29, 0}
 	}
 	return st
 }
@@ -224,6 +230,27 @@ func (dockerSource) Require(s *Snapshot, spec RequirementSpec, backend string, s
 	}
 	c := st.config
 	requireModules(set, dockerName, st.path, dockerModprobes(c, st.rel)...)
+	if c.FirewallBackend == "nftables" {
+		// One table per family, written by nft whatever iptables'
+		// backend; ip6 while ip6tables is on (Config.IPv6).
+		families := []string{"ipv4"}
+		if dockerIP6Tables(c, st.rel) {
+			families = append(families, "ipv6")
+		}
+		for _, family := range families {
+			r := runtimeRuleset(FormatNftables, "", dockerNftRules(family, c))
+			requireModules(set, dockerName, st.path, s.RulesetModules(r, backend)...)
+		}
+		return
+	}
+	if st.rel.atLeast(28, 0) {
+		// setupIPChains (iptabler) checks, at every start and in each
+		// family, for the FORWARD rules 28.0.0 matched on its ipsets
+		// (iptables -C ... -m set --match-set docker-ext-bridges-v4):
+		// parsing -m set makes the kernel load xt_set, though the rules
+		// no longer exist.
+		requireModules(set, dockerName, st.path, "xt_set")
+	}
 	r := runtimeRuleset(FormatIptables, "ipv4", dockerRules("ipv4", c, st.rel))
 	requireModules(set, dockerName, st.path, s.RulesetModules(r, backend)...)
 	if dockerIP6Tables(c, st.rel) {
@@ -372,4 +399,87 @@ func dockerAddrPort(family, addr string) string {
 		return "[" + addr + "]:80"
 	}
 	return addr + ":80"
+}
+
+// dockerNftRules is the table dockerd creates for family with
+// "firewall-backend": "nftables" (Docker 29, nftabler: its golden for the
+// default options, with docker0 and a container publishing 8080:80), as
+// nft -f reads it: the chains that are jumped to come first, and the base
+// chains' priorities numeric as nftabler writes them (nft 1.0.6 refuses
+// the name dstnat for the output hook). Only the
+// statements that make the kernel load a module vary with the
+// configuration: masquerading (ip-masq, and the hairpin rules without the
+// userland proxy), the raw-table drop (allow-direct-routing), the bridge's
+// own rules (bridge, ipv6). The base chains, with their fib and nat hooks,
+// exist in every family.
+func dockerNftRules(family string, c dockerConfig) string {
+	hairpin := !isTrue(c.UserlandProxy, true)
+	bridge := c.Bridge != "none" && (family == "ipv4" || c.IPv6)
+	table, ip, loopback, subnet, ctr, dnat := "ip", "ip", "127.0.0.0/8", "172.17.0.0/16", "172.17.0.2", "172.17.0.2:80"
+	if family == "ipv6" {
+		table, ip, loopback, subnet, ctr, dnat = "ip6", "ip6", "::1", "fd00:d0c::/64", "fd00:d0c::2", "[fd00:d0c::2]:80"
+	}
+	var b strings.Builder
+	chain := func(name string, lines ...string) {
+		b.WriteString("\tchain " + name + " {\n")
+		for _, l := range lines {
+			b.WriteString("\t\t" + l + "\n")
+		}
+		b.WriteString("\t}\n")
+	}
+	b.WriteString("table " + table + " docker-bridges {\n")
+	var dnatRules, rawRules []string
+	if bridge {
+		dnatRules = []string{`iifname != "docker0" tcp dport 8080 counter dnat to ` + dnat + ` comment "DNAT"`}
+		if !isTrue(c.AllowDirectRouting, false) {
+			rawRules = []string{ip + " daddr " + ctr + ` iifname != "docker0" counter drop comment "DROP DIRECT ACCESS"`}
+		}
+	}
+	chain("nat-prerouting-and-output", dnatRules...)
+	chain("raw-PREROUTING", append([]string{"type filter hook prerouting priority -300; policy accept;"}, rawRules...)...)
+	jump := map[string]string{}
+	if bridge {
+		icc := "accept"
+		if !isTrue(c.ICC, true) {
+			icc = "drop"
+		}
+		chain("filter-forward-in__docker0", "ct state established,related counter accept",
+			`iifname "docker0" counter `+icc+` comment "ICC"`,
+			ip+" daddr "+ctr+" tcp dport 80 counter accept",
+			`counter drop comment "UNPUBLISHED PORT DROP"`)
+		chain("filter-forward-out__docker0", "ct state established,related counter accept", `counter accept comment "OUTGOING"`)
+		var in, out []string
+		if hairpin {
+			in = []string{`fib saddr type local counter masquerade comment "MASQUERADE FROM HOST"`,
+				ip + " saddr " + ctr + " " + ip + " daddr " + ctr + ` tcp dport 80 counter masquerade comment "MASQ TO OWN PORT"`}
+		}
+		if isTrue(c.IPMasq, true) {
+			out = []string{`oifname != "docker0" ` + ip + " saddr " + subnet + ` counter masquerade comment "MASQUERADE"`}
+		}
+		chain("nat-postrouting-in__docker0", in...)
+		chain("nat-postrouting-out__docker0", out...)
+		for _, m := range []string{"filter-forward-in", "filter-forward-out", "nat-postrouting-in", "nat-postrouting-out"} {
+			jump[m] = `elements = { "docker0" : jump ` + m + `__docker0 }`
+		}
+	}
+	for _, m := range []string{"filter-forward-in", "filter-forward-out", "nat-postrouting-in", "nat-postrouting-out"} {
+		b.WriteString("\tmap " + m + "-jumps {\n\t\ttype ifname : verdict\n")
+		if jump[m] != "" {
+			b.WriteString("\t\t" + jump[m] + "\n")
+		}
+		b.WriteString("\t}\n")
+	}
+	local := ip + " daddr != " + loopback + " fib daddr type local counter jump nat-prerouting-and-output"
+	if hairpin {
+		local = "fib daddr type local counter jump nat-prerouting-and-output"
+	}
+	chain("filter-FORWARD", "type filter hook forward priority 0; policy accept;",
+		"oifname vmap @filter-forward-in-jumps", "iifname vmap @filter-forward-out-jumps")
+	chain("nat-OUTPUT", "type nat hook output priority -100; policy accept;", local)
+	chain("nat-POSTROUTING", "type nat hook postrouting priority 100; policy accept;",
+		"iifname vmap @nat-postrouting-out-jumps", "oifname vmap @nat-postrouting-in-jumps")
+	chain("nat-PREROUTING", "type nat hook prerouting priority -100; policy accept;",
+		"fib daddr type local counter jump nat-prerouting-and-output")
+	b.WriteString("}\n")
+	return b.String()
 }

@@ -75,6 +75,8 @@ func TestDockerSource(t *testing.T) {
 	// (a real one maps ipt_DNAT to xt_nat): xt_DNAT is the name left.
 	v4legacy := []string{"br_netfilter", "nf_conntrack_netlink", "iptable_nat", "xt_addrtype", "xt_MASQUERADE", "xt_tcpudp", "xt_DNAT", "iptable_filter", "xt_conntrack", "nf_conntrack"}
 	v6legacy := []string{"ip6table_nat", "ip6table_filter"}
+	// Docker 29's nftables backend, IPv4 (nft_fib_ipv6 with ip6tables).
+	dockerNft := []string{"bridge", "nf_conntrack_netlink", "nf_conntrack", "nf_tables", "nft_chain_nat", "nft_ct", "nft_fib_ipv4", "nft_masq", "nft_nat"}
 	for _, tc := range []struct {
 		name    string
 		files   map[string]string
@@ -93,7 +95,18 @@ func TestDockerSource(t *testing.T) {
 		{name: "iptables true", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"iptables": true, "log-driver": "journald"}`}),
 			backend: "legacy", want: v4legacy, path: dockerDaemonJSON},
 		{name: "iptables false", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"iptables": false}`}), backend: "legacy"},
-		{name: "nftables firewall backend", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"firewall-backend": "nftables"}`}), backend: "legacy"},
+		// 29's nftables backend: its own tables, whatever iptables'
+		// backend; the key alone says 29 (dockerd refuses it before).
+		{name: "nftables firewall backend", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"firewall-backend": "nftables"}`}), backend: "legacy",
+			want: append(slices.Clone(dockerNft), "nft_fib_ipv6"), path: dockerDaemonJSON,
+			absent: []string{"iptable_nat", "iptable_filter", "xt_set", "xt_conntrack", "br_netfilter", "nft_compat"}},
+		{name: "nftables firewall backend, ip6tables off, no masquerade", files: withFiles(dockerEnabled, withFiles(dpkgStatus("docker-ce", "5:29.7.2-1~debian.12~bookworm"),
+			map[string]string{"etc/docker/daemon.json": `{"firewall-backend": "nftables", "ip6tables": false, "ip-masq": false}`})), backend: "nf_tables",
+			want: slices.DeleteFunc(slices.Clone(dockerNft), func(m string) bool { return m == "nft_masq" }), path: dockerDaemonJSON},
+		{name: "nftables firewall backend, icc off, iptables off", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"firewall-backend": "nftables", "icc": false, "iptables": false}`}),
+			backend: "nf_tables"},
+		{name: "iptables firewall backend", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"firewall-backend": "iptables"}`}), backend: "legacy",
+			want: append(withBridge(v4legacy), "xt_set", "ip6table_nat", "ip6table_filter", "iptable_raw"), path: dockerDaemonJSON},
 		{name: "ip6tables, no IPv6 network", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"experimental": true, "ip6tables": true}`}),
 			backend: "legacy", want: append(slices.Clone(v4legacy), v6legacy...), path: dockerDaemonJSON},
 		{name: "ip6tables with IPv6", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": `{"experimental": true, "ip6tables": true, "ipv6": true, "fixed-cidr-v6": "fd00:d0c::/64"}`}),
@@ -125,16 +138,19 @@ func TestDockerSource(t *testing.T) {
 			want: append(slices.Clone(v4legacy), v6legacy...), path: dockerDaemonJSON},
 		// 28: the raw table (direct routing to containers dropped).
 		{name: "docker-ce 28", files: withFiles(dockerEnabled, dpkgStatus("docker-ce", "5:28.5.2-1~debian.12~bookworm")), backend: "legacy",
-			want: append(withBridge(v4legacy), "ip6table_nat", "ip6table_filter", "iptable_raw"), path: "/" + dockerLink, absent: []string{"ip6table_raw"}},
+			want: append(withBridge(v4legacy), "ip6table_nat", "ip6table_filter", "iptable_raw", "xt_set"), path: "/" + dockerLink, absent: []string{"ip6table_raw"}},
 		{name: "docker-ce 28, IPv6 bridge, icc off", files: withFiles(dockerEnabled, withFiles(dpkgStatus("docker-ce", "5:28.0.1-1~debian.12~bookworm"),
 			map[string]string{"etc/docker/daemon.json": `{"ipv6": true, "fixed-cidr-v6": "fd00:d0c::/64", "icc": false}`})), backend: "legacy",
-			want: append(slices.Clone(v4legacy), "ip6table_nat", "ip6table_filter", "iptable_raw", "ip6table_raw"), path: dockerDaemonJSON},
+			want: append(slices.Clone(v4legacy), "ip6table_nat", "ip6table_filter", "iptable_raw", "ip6table_raw", "xt_set"), path: dockerDaemonJSON},
 		{name: "docker-ce 28, ip6tables off, direct routing", files: withFiles(dockerEnabled, withFiles(dpkgStatus("docker-ce", "5:28.5.2-1~debian.12~bookworm"),
 			map[string]string{"etc/docker/daemon.json": `{"ip6tables": false, "allow-direct-routing": true}`})), backend: "legacy",
-			want: withBridge(v4legacy), path: dockerDaemonJSON, absent: []string{"iptable_raw", "ip6table_nat"}},
+			want: append(withBridge(v4legacy), "xt_set"), path: dockerDaemonJSON, absent: []string{"iptable_raw", "ip6table_nat"}},
 		{name: "docker-ce 28, iptables-nft", files: withFiles(dockerEnabled, dpkgStatus("docker-ce", "5:28.5.2-1~debian.12~bookworm")), backend: "nf_tables",
-			want: []string{"bridge", "nf_conntrack_netlink", "nf_tables", "nft_chain_nat", "nft_compat", "xt_addrtype", "xt_MASQUERADE", "xt_tcpudp", "xt_DNAT", "xt_conntrack", "nf_conntrack"},
+			want: []string{"bridge", "nf_conntrack_netlink", "nf_tables", "nft_chain_nat", "nft_compat", "xt_addrtype", "xt_MASQUERADE", "xt_tcpudp", "xt_DNAT", "xt_conntrack", "nf_conntrack", "xt_set"},
 			path: "/" + dockerLink, absent: []string{"iptable_raw", "iptable_nat"}},
+		{name: "docker-ce 27.5: no set probe", files: withFiles(dockerEnabled, dpkgStatus("docker-ce", "5:27.5.1-1~debian.12~bookworm")), backend: "nf_tables",
+			want: []string{"bridge", "nf_conntrack_netlink", "nf_tables", "nft_chain_nat", "nft_compat", "xt_addrtype", "xt_MASQUERADE", "xt_tcpudp", "xt_DNAT", "xt_conntrack", "nf_conntrack"},
+			path: "/" + dockerLink},
 		{name: "invalid JSON", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": "{\n  \"iptables\": false,\n}\n"}), backend: "legacy",
 			err: "/etc/docker/daemon.json: line 3: invalid character '}'"},
 		{name: "wrong type", files: withFiles(dockerEnabled, map[string]string{"etc/docker/daemon.json": "{\"iptables\": \"no\"}"}), backend: "legacy",
@@ -240,18 +256,71 @@ func TestDockerRules(t *testing.T) {
 		{name: "28: no bridge, no raw table", family: "ipv4", c: dockerConfig{Bridge: "none"}, rel: release{29, 0}, hasNot: []string{"*raw"}},
 	} {
 		got := dockerRules(tc.family, tc.c, tc.rel)
-		for _, h := range tc.has {
-			if !strings.Contains(got, h+"\n") {
-				t.Errorf("%s: no %q in\n%s", tc.name, h, got)
-			}
-		}
-		for _, h := range tc.hasNot {
-			if strings.Contains(got, h) {
-				t.Errorf("%s: %q in\n%s", tc.name, h, got)
-			}
-		}
+		checkRuleLines(t, tc.name, got, tc.has, tc.hasNot)
 		if _, invalid := ParseIptablesSave([]byte(got)); len(invalid) != 0 {
 			t.Errorf("%s: invalid lines %+v", tc.name, invalid)
+		}
+	}
+}
+
+// checkRuleLines: every line of has ends a line of got, and nothing of
+// hasNot is in it.
+func checkRuleLines(t *testing.T, name, got string, has, hasNot []string) {
+	t.Helper()
+	for _, h := range has {
+		if !strings.Contains(got, h+"\n") {
+			t.Errorf("%s: no %q in\n%s", name, h, got)
+		}
+	}
+	for _, h := range hasNot {
+		if strings.Contains(got, h) {
+			t.Errorf("%s: %q in\n%s", name, h, got)
+		}
+	}
+}
+
+func TestDockerNftRules(t *testing.T) {
+	f, tr := false, true
+	for _, tc := range []struct {
+		name, family string
+		c            dockerConfig
+		has, hasNot  []string
+	}{
+		{name: "default", family: "ipv4", has: []string{"table ip docker-bridges {",
+			"\t\tip daddr != 127.0.0.0/8 fib daddr type local counter jump nat-prerouting-and-output",
+			`		iifname != "docker0" tcp dport 8080 counter dnat to 172.17.0.2:80 comment "DNAT"`,
+			`		ip daddr 172.17.0.2 iifname != "docker0" counter drop comment "DROP DIRECT ACCESS"`,
+			`		oifname != "docker0" ip saddr 172.17.0.0/16 counter masquerade comment "MASQUERADE"`,
+			`		iifname "docker0" counter accept comment "ICC"`,
+			`		elements = { "docker0" : jump filter-forward-in__docker0 }`},
+			hasNot: []string{"MASQUERADE FROM HOST"}},
+		{name: "no IPv6 bridge: base chains", family: "ipv6", has: []string{"table ip6 docker-bridges {",
+			"\t\tip6 daddr != ::1 fib daddr type local counter jump nat-prerouting-and-output",
+			"\t\ttype filter hook prerouting priority -300; policy accept;"},
+			hasNot: []string{"docker0", "masquerade", "dnat", "ct state"}},
+		{name: "IPv6 bridge", family: "ipv6", c: dockerConfig{IPv6: true}, has: []string{`dnat to [fd00:d0c::2]:80 comment "DNAT"`,
+			`ip6 saddr fd00:d0c::/64 counter masquerade comment "MASQUERADE"`, `ip6 daddr fd00:d0c::2 iifname != "docker0" counter drop comment "DROP DIRECT ACCESS"`}},
+		{name: "hairpin, icc off, no masquerade, direct routing", family: "ipv4",
+			c: dockerConfig{UserlandProxy: &f, ICC: &f, IPMasq: &f, AllowDirectRouting: &tr},
+			has: []string{"\t\tfib daddr type local counter jump nat-prerouting-and-output", `counter masquerade comment "MASQUERADE FROM HOST"`,
+				`		iifname "docker0" counter drop comment "ICC"`},
+			hasNot: []string{"127.0.0.0/8", `comment "MASQUERADE"`, "DROP DIRECT ACCESS"}},
+		{name: "no bridge", family: "ipv4", c: dockerConfig{Bridge: "none"}, hasNot: []string{"docker0", "dnat", "masquerade"}},
+	} {
+		got := dockerNftRules(tc.family, tc.c)
+		checkRuleLines(t, tc.name, got, tc.has, tc.hasNot)
+		// Every chain a map or rule jumps to is declared before it:
+		// nft -f reads the table in order.
+		declared := map[string]bool{}
+		for _, l := range strings.Split(got, "\n") {
+			if name, ok := strings.CutPrefix(strings.TrimSpace(l), "chain "); ok {
+				declared[strings.TrimSuffix(name, " {")] = true
+			}
+			for _, w := range strings.Fields(l) {
+				if target, ok := strings.CutPrefix(w, "nat-prerouting-and-output"); ok && target == "" && !declared["nat-prerouting-and-output"] {
+					t.Errorf("%s: jump before the chain: %q", tc.name, l)
+				}
+			}
 		}
 	}
 }
@@ -340,10 +409,14 @@ func TestRuntimeRulesFiles(t *testing.T) {
 	tr := true
 	dir := filepath.Join(testenv.RepoDir(), "internal", "vmtest", "testdata", "managers", "files")
 	for name, want := range map[string]string{
-		"docker/rules.v4":     dockerRules("ipv4", dockerConfig{}, release{}),
-		"docker/rules.v6":     dockerRules("ipv6", dockerConfig{IP6Tables: &tr, IPv6: true}, release{}),
+		"docker/rules.v4": dockerRules("ipv4", dockerConfig{}, release{}),
+		"docker/rules.v6": dockerRules("ipv6", dockerConfig{IP6Tables: &tr, IPv6: true}, release{}),
+		"docker/docker29.nft": "#!/usr/sbin/nft -f\n" + dockerNftRules("ipv4", dockerConfig{}) + "\n" +
+			dockerNftRules("ipv6", dockerConfig{IPv6: true}),
 		"kube-proxy/rules.v4": kubeProxyIptablesRules("ipv4", kubeProxyInvalidDrop),
 		"kube-proxy/rules.v6": kubeProxyIptablesRules("ipv6", kubeProxyInvalidDrop),
+		"kube-proxy/ipvs.v4":  kubeProxyIPVSRules("ipv4"),
+		"kube-proxy/ipvs.v6":  kubeProxyIPVSRules("ipv6"),
 		"kube-proxy/kube-proxy.nft": "#!/usr/sbin/nft -f\n" + kubeProxyNftRules + "\n" +
 			kubeProxyNftRulesV6.Replace(kubeProxyNftRules),
 	} {

@@ -407,12 +407,14 @@ var kubeProxyIPVSSetTypes = []string{"hash:ip,port,ip", "hash:ip,port", "hash:ip
 // for family whatever the services (Kubernetes 1.28: iptablesJumpChain,
 // the KUBE-IPVS-FILTER access filter, masquerading), and for a cluster
 // with ClusterIP services (every one) the KUBE-CLUSTER-IP accept rule.
+// The IPv6 proxier's sets are KUBE-6-* (NewIPSet): a set of the other
+// family does not match.
 func kubeProxyIPVSRules(family string) string {
 	lo, reject := "127.0.0.0/8", "icmp-port-unreachable"
 	if family == "ipv6" {
 		lo, reject = "::1/128", "icmp6-port-unreachable"
 	}
-	return `*filter
+	rules := `*filter
 :INPUT ACCEPT [0:0]
 :FORWARD ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
@@ -459,6 +461,10 @@ COMMIT
 -A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT
 COMMIT
 `
+	if family == "ipv6" {
+		rules = strings.ReplaceAll(rules, "--match-set KUBE-", "--match-set KUBE-6-")
+	}
+	return rules
 }
 
 // kubeProxyNftRules is the core of what kube-proxy's nftables proxier

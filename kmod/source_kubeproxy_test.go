@@ -189,3 +189,24 @@ func FuzzParseKubeProxyConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestKubeProxyIPVSRules: each family's proxier matches its own sets (the
+// IPv6 proxier's are KUBE-6-*: ip6tables refuses a set of the other
+// family), with its own loopback and ICMP reject.
+func TestKubeProxyIPVSRules(t *testing.T) {
+	v4, v6 := kubeProxyIPVSRules("ipv4"), kubeProxyIPVSRules("ipv6")
+	checkRuleLines(t, "ipv4", v4, []string{"-A KUBE-IPVS-FILTER -m set --match-set KUBE-CLUSTER-IP dst,dst -j RETURN",
+		"-A KUBE-SERVICES -s 127.0.0.0/8 -j RETURN",
+		"-A KUBE-IPVS-FILTER -m conntrack --ctstate NEW -m set --match-set KUBE-IPVS-IPS dst -j REJECT --reject-with icmp-port-unreachable"},
+		[]string{"KUBE-6-", "::1"})
+	checkRuleLines(t, "ipv6", v6, []string{"-A KUBE-IPVS-FILTER -m set --match-set KUBE-6-CLUSTER-IP dst,dst -j RETURN",
+		"-A KUBE-SERVICES -m set --match-set KUBE-6-CLUSTER-IP dst,dst -j ACCEPT",
+		"-A KUBE-SERVICES -s ::1/128 -j RETURN",
+		"-A KUBE-IPVS-FILTER -m conntrack --ctstate NEW -m set --match-set KUBE-6-IPVS-IPS dst -j REJECT --reject-with icmp6-port-unreachable"},
+		[]string{"--match-set KUBE-CLUSTER-IP", "127.0.0.0/8", "icmp-port-unreachable"})
+	for _, r := range []string{v4, v6} {
+		if _, invalid := ParseIptablesSave([]byte(r)); len(invalid) != 0 {
+			t.Errorf("invalid lines %+v", invalid)
+		}
+	}
+}

@@ -44,6 +44,9 @@ func managerBoots(t *testing.T, ks []Kernel) []Spec {
 	for i, k := range ks {
 		s := script
 		switch {
+		case os.Getenv("VMTEST_MANAGERS_SKIP") != "":
+			// While working on some managers: leave the others out.
+			s = "MANAGERS_SKIP='" + os.Getenv("VMTEST_MANAGERS_SKIP") + "'\n" + s
 		case os.Getenv("VMTEST_MANAGERS") == "all":
 		case i > 0:
 			// For time, the other kernels run each manager's main
@@ -64,14 +67,30 @@ func managerBoots(t *testing.T, ks []Kernel) []Spec {
 // firewalld's stock start is among them: firewalld-features starts the
 // same stock configuration plus a zone's features, and the kernel loads a
 // superset.
-const managerVariants = `^(ufw-legacy|ufw-options-nft|fail2ban-nftables|fail2ban-legacy|fail2ban-ipset-legacy|firewalld|firewalld-iptables-legacy|firewalld-iptables-nft|docker-legacy|kube-proxy-legacy|kube-proxy-nftables)$`
+const managerVariants = `^(ufw-legacy|ufw-options-nft|fail2ban-nftables|fail2ban-legacy|fail2ban-ipset-legacy|firewalld|firewalld-iptables-legacy|firewalld-iptables-nft|docker-legacy|docker-28|docker-28-legacy|docker-29-nftables|kube-proxy-legacy|kube-proxy-ipvs|kube-proxy-ipvs-legacy|kube-proxy-nftables)$`
 
 // managerRedundant are the scenarios even the first kernel leaves out
 // unless VMTEST_MANAGERS=all: what the kernel loads for them is a subset of
-// another scenario's under the same code path (fail2ban's default action
-// under iptables-legacy: fail2ban-ipset-legacy loads the same multiport,
-// REJECT and legacy filter modules, plus its sets).
-const managerRedundant = `^(fail2ban-legacy)$`
+// another scenario's under the same code path (measured with
+// VMTEST_MANAGERS=all, docs/correctness.md):
+//   - fail2ban's default action under iptables-legacy: fail2ban-ipset-legacy
+//     loads the same multiport, REJECT and legacy filter modules, plus its
+//     sets;
+//   - docker-legacy (20.10, ip6tables by "experimental"): docker-28-legacy
+//     loads its legacy tables of both families and its matches, plus the
+//     raw tables; the br_netfilter modprobe it adds does not depend on the
+//     backend and docker proves it;
+//   - docker-28 (iptables-nft): docker loads the same nf_tables and xt
+//     modules for the same matches; docker-28-legacy proves what 28 changes
+//     (the raw rule, ip6tables by default, no br_netfilter, the set probe);
+//   - kube-proxy-legacy (iptables mode): kube-proxy loads its matches and
+//     targets under iptables-nft, and the legacy tables of both families
+//     (filter, nat, mangle) are proven by firewalld-iptables-legacy and
+//     kube-proxy-ipvs-legacy;
+//   - kube-proxy-ipvs (iptables-nft): kube-proxy-ipvs-legacy loads the same
+//     IPVS, set and dummy modules, and kube-proxy the nft translation of
+//     the same kinds of match.
+const managerRedundant = `^(fail2ban-legacy|docker-legacy|docker-28|kube-proxy-legacy|kube-proxy-ipvs)$`
 
 // dirFiles are the regular files under a host directory, placed under
 // guest; none if it does not exist.
