@@ -211,6 +211,18 @@ func (dockerSource) Files(s *Snapshot, spec RequirementSpec) []string {
 	return out
 }
 
+// fileErrs: a daemon.json or /etc/default/docker that opens but does not
+// parse is readable 0, as one that cannot be opened (dockerd refuses it).
+func (dockerSource) fileErrs(s *Snapshot, spec RequirementSpec) map[string]error {
+	if !spec.WantsManager(dockerName) {
+		return nil
+	}
+	if st := s.docker(); st.err != nil {
+		return map[string]error{st.errPath: st.err}
+	}
+	return nil
+}
+
 func (dockerSource) enabled(s *Snapshot, _ string) bool {
 	st := s.docker()
 	return st.on || st.err != nil

@@ -164,6 +164,11 @@ func TestDockerSource(t *testing.T) {
 				if len(names) != 0 || len(set.Rulesets) != 1 || set.Rulesets[0].Err == nil || !strings.Contains(set.Rulesets[0].Err.Error(), tc.err) {
 					t.Fatalf("want error %q and nothing required, got %q, %+v", tc.err, names, set.Rulesets)
 				}
+				// The file opens but says nothing usable: readable 0.
+				files := s.SourceFiles(RequirementSpec{Rulesets: RulesetPaths()})
+				if i := slices.IndexFunc(files, func(f SourceFile) bool { return f.Path == set.Rulesets[0].Path }); i < 0 || files[i].Err == nil || files[i].Source != "docker" {
+					t.Errorf("source files: %+v", files)
+				}
 				return
 			}
 			if len(set.Rulesets) != 0 {

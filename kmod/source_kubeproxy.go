@@ -227,6 +227,18 @@ func (kubeProxySource) Files(s *Snapshot, spec RequirementSpec) []string {
 
 func (kubeProxySource) enabled(s *Snapshot, _ string) bool { return s.kubeProxy().on }
 
+// fileErrs: kube-proxy's configuration or manifest that opens but does not
+// parse is readable 0, as one that cannot be opened.
+func (kubeProxySource) fileErrs(s *Snapshot, spec RequirementSpec) map[string]error {
+	if !spec.WantsManager(kubeProxyName) {
+		return nil
+	}
+	if st := s.kubeProxy(); st.err != nil {
+		return map[string]error{st.path: st.err}
+	}
+	return nil
+}
+
 func (kubeProxySource) Require(s *Snapshot, spec RequirementSpec, backend string, set *RequirementSet) {
 	if !spec.WantsManager(kubeProxyName) {
 		return

@@ -96,6 +96,11 @@ func TestKubeProxySource(t *testing.T) {
 				if len(names) != 0 || len(set.Rulesets) != 1 || set.Rulesets[0].Err == nil || !strings.Contains(set.Rulesets[0].Err.Error(), tc.err) {
 					t.Fatalf("want error %q and nothing required, got %q, %+v", tc.err, names, set.Rulesets)
 				}
+				// The file opens but says nothing usable: readable 0.
+				files := s.SourceFiles(RequirementSpec{Rulesets: RulesetPaths()})
+				if i := slices.IndexFunc(files, func(f SourceFile) bool { return f.Path == set.Rulesets[0].Path }); i < 0 || files[i].Err == nil || files[i].Source != "kube-proxy" {
+					t.Errorf("source files: %+v", files)
+				}
 				return
 			}
 			slices.Sort(names)
