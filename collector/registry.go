@@ -100,12 +100,16 @@ func (kc *KmodCollector) Collect(ch chan<- prometheus.Metric) {
 // Gather runs every collector and returns their series as metric families,
 // sorted and checked as a prometheus.Registry would.
 func (kc *KmodCollector) Gather() ([]*dto.MetricFamily, error) {
-	return kc.families.build(kc.run(time.Time{}))
+	done := kc.run(time.Time{})
+	defer releaseSinks(done)
+	return kc.families.build(done)
 }
 
 // Within is the collectors bounded by a deadline, for one scrape.
 func (kc *KmodCollector) Within(deadline time.Time) prometheus.Gatherer {
 	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
-		return kc.families.build(kc.run(deadline))
+		done := kc.run(deadline)
+		defer releaseSinks(done)
+		return kc.families.build(done)
 	})
 }

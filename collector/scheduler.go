@@ -156,7 +156,9 @@ func (r *scrapeRun) work() {
 // it adds.
 func (kc *KmodCollector) update(i int, sc *scrape) *result {
 	hint := &kc.hints[i]
-	sink := &Sink{samples: make([]sample, 0, hint.samples.Load()+2), labels: make([]string, 0, hint.labels.Load()+2)}
+	sink := sinks.Get().(*Sink)
+	sink.samples = slices.Grow(sink.samples, int(hint.samples.Load())+2)
+	sink.labels = slices.Grow(sink.labels, int(hint.labels.Load())+2)
 	start := time.Now()
 	if err := blindFor(sc, kc.collectors[kc.names[i]]); err != nil {
 		// What it would read is not the host: its series would blame the
@@ -173,6 +175,23 @@ func (kc *KmodCollector) update(i int, sc *scrape) *result {
 	hint.samples.Store(int32(len(sink.samples)))
 	hint.labels.Store(int32(len(sink.labels)))
 	return &result{kc.names[i], sink, err, time.Since(start)}
+}
+
+// sinks hold collectors' series between scrapes: a scrape's families are
+// built from them and keep nothing of them (labels are copied), so their
+// arrays serve the next scrape instead of being allocated anew (a tenth of
+// a warm scrape's allocations).
+var sinks = sync.Pool{New: func() any { return new(Sink) }}
+
+// releaseSinks hands back the sinks of finished collectors once their
+// families are built. A collector still running past the deadline keeps
+// its own: it is not among them.
+func releaseSinks(done []*Sink) {
+	for _, s := range done {
+		clear(s.labels) // let the strings go
+		s.samples, s.labels = s.samples[:0], s.labels[:0]
+		sinks.Put(s)
+	}
 }
 
 // wait waits for every collector, or until the deadline (none: no limit),
