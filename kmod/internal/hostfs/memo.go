@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -329,59 +328,29 @@ var _ = [1]struct{}{}[unix.SizeofInotifyEvent-int(unsafe.Sizeof(unix.InotifyEven
 
 // trace resolves host path p by hand, as Resolve does, calling visit with
 // each real directory a component is looked up in, before looking, and
-// with the final directory when p is one. A link at the end is followed
-// when follow is set. It reports false when visit did.
+// with the final directory when p is one: a directory's own answers (its
+// entries, its times) change with its entries. A link at the end is
+// followed when follow is set. It reports false when visit did, or when
+// the walk failed otherwise than on a missing entry (which is watched for
+// in the directory it is missing from).
 func (m *statMemo) trace(p string, follow bool, visit func(dir string) bool) bool {
-	pending := splitPath(p)
-	var done []string
-	links := 0
-	for len(pending) > 0 {
-		comp := pending[0]
-		pending = pending[1:]
-		switch comp {
-		case "", ".":
-			continue
-		case "..":
-			if len(done) > 0 {
-				done = done[:len(done)-1]
-			}
-			continue
-		}
-		dir := filepath.Join(m.root, filepath.Join(done...))
+	done, missing, last, err := walkPath(m.root, p, follow, func(dir string) error {
 		if !visit(dir) {
-			return false
+			return errNotWatched
 		}
-		real := filepath.Join(dir, comp)
-		fi, err := os.Lstat(real)
-		if err != nil {
-			// A missing entry is watched for in dir; any other error is
-			// not kept.
-			return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 || (len(pending) == 0 && !follow) {
-			done = append(done, comp)
-			if len(pending) == 0 {
-				// A directory's own answers (its entries, its times)
-				// change with its entries.
-				return !fi.IsDir() || visit(real)
-			}
-			continue
-		}
-		if links++; links > maxSymlinks {
-			return false
-		}
-		target, err := os.Readlink(real)
-		if err != nil {
-			return false
-		}
-		if path.IsAbs(target) {
-			done = done[:0]
-		}
-		pending = append(splitPath(target), pending...)
+		return nil
+	})
+	switch {
+	case err != nil:
+		return errors.Is(err, syscall.ENOTDIR) // under a file: nothing to find, as missing
+	case missing != nil || !last.IsDir():
+		return true
 	}
-	// Ended on "/", "." or "..": a directory.
 	return visit(filepath.Join(m.root, filepath.Join(done...)))
 }
+
+// errNotWatched stops a trace whose directory cannot be watched.
+var errNotWatched = errors.New("directory not watched")
 
 // memoed answers op on hostPath from the root's memo.
 func (sc *Scope) memoed(op memoOp, hostPath string, compute func() memoAnswer) memoAnswer {

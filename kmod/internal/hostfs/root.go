@@ -59,50 +59,72 @@ func (r Root) Resolve(p string) (string, error) {
 	if r.dir == "/" {
 		return path.Clean("/" + p), nil
 	}
+	done, missing, _, err := walkPath(r.dir, p, true, nil)
+	if err != nil {
+		return "", err
+	}
+	// The rest cannot resolve through links that do not exist.
+	return filepath.Join(r.dir, filepath.Join(append(done, missing...)...)), nil
+}
+
+// walkPath resolves host path p inside the directory root the way the host
+// would: an absolute link target starts again at root, ".." never climbs
+// above it, at most maxSymlinks links. A link at the end is followed when
+// follow is set. visit, if not nil, gets each real directory a component
+// is looked up in, before the lookup, and stops the walk with its error.
+// It returns the components resolved and, from the first one that does
+// not exist on, the components left (nil: all exist), and the last
+// component's type (ModeDir where the path ends on "/", "." or "..").
+func walkPath(root, p string, follow bool, visit func(dir string) error) (done, missing []string, last fs.FileMode, err error) {
 	pending := splitPath(p)
-	var done []string
+	last = fs.ModeDir
 	links := 0
 	for len(pending) > 0 {
 		comp := pending[0]
 		pending = pending[1:]
 		switch comp {
 		case "", ".":
+			last = fs.ModeDir
 			continue
 		case "..":
 			if len(done) > 0 {
 				done = done[:len(done)-1]
 			}
+			last = fs.ModeDir
 			continue
 		}
-		real := filepath.Join(r.dir, filepath.Join(done...), comp)
+		dir := filepath.Join(root, filepath.Join(done...))
+		if visit != nil {
+			if err := visit(dir); err != nil {
+				return nil, nil, 0, err
+			}
+		}
+		real := filepath.Join(dir, comp)
 		fi, err := os.Lstat(real)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				// The rest cannot resolve through links that do not exist.
-				rest := append(append([]string{}, done...), comp)
-				rest = append(rest, pending...)
-				return filepath.Join(r.dir, filepath.Join(rest...)), nil
+				return done, append([]string{comp}, pending...), 0, nil
 			}
-			return "", err
+			return nil, nil, 0, err
 		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			done = append(done, comp)
+		if fi.Mode()&fs.ModeSymlink == 0 || (len(pending) == 0 && !follow) {
+			done, last = append(done, comp), fi.Mode().Type()
 			continue
 		}
 		links++
 		if links > maxSymlinks {
-			return "", &fs.PathError{Op: "resolve", Path: filepath.Join(r.dir, p), Err: syscall.ELOOP}
+			return nil, nil, 0, &fs.PathError{Op: "resolve", Path: filepath.Join(root, p), Err: syscall.ELOOP}
 		}
 		target, err := os.Readlink(real)
 		if err != nil {
-			return "", err
+			return nil, nil, 0, err
 		}
 		if strings.HasPrefix(target, "/") {
 			done = done[:0]
 		}
 		pending = append(splitPath(target), pending...)
 	}
-	return filepath.Join(r.dir, filepath.Join(done...)), nil
+	return done, nil, last, nil
 }
 
 func splitPath(p string) []string {
