@@ -264,7 +264,16 @@ type segment struct {
 	plain    []byte
 	err      error
 	deflated []byte
+	answers  int // answers it was part of
 }
+
+// deflateAfter is how many answers a family must have come back unchanged
+// in before its kept segment is compressed. Some of the Go and process
+// families change every few scrapes: compressing each time one of them
+// stayed the same for two was 1.6 compressions a scrape, and kept the
+// compressor's pooled state (a quarter of a megabyte, most of the live
+// heap) alive for good. Until then its bytes are stored.
+const deflateAfter = 64
 
 // encode builds the body for families: the exposition in format, gzipped or
 // not.
@@ -302,6 +311,7 @@ func (h *scrapeHandler) keptSegments(families []*dto.MetricFamily, format expfmt
 				fb.formats[format] = &segment{}
 			}
 			segs[i] = fb.formats[format]
+			segs[i].answers++
 		}
 		entries[f] = fb
 	}
@@ -375,6 +385,11 @@ func (h *scrapeHandler) gzipPieces(body []byte, pieces []piece) *bytes.Buffer {
 			continue
 		}
 		h.cache.mu.Lock()
+		if p.seg.deflated == nil && p.seg.answers < deflateAfter {
+			h.cache.mu.Unlock()
+			writeStored(out, body[p.start:p.end])
+			continue
+		}
 		if p.seg.deflated == nil {
 			var b bytes.Buffer
 			flate.StatelessDeflate(&b, body[p.start:p.end], false, nil)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/kmod-exporter/kmod_exporter/collector"
 	"github.com/kmod-exporter/kmod_exporter/kmod"
@@ -106,5 +108,42 @@ func TestGzipAnswers(t *testing.T) {
 	resp, body := get(broken, "gzip")
 	if resp.StatusCode != 500 || resp.Header.Get("Content-Encoding") != "" || !strings.Contains(body, "broken") {
 		t.Errorf("error answer: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Encoding"), body)
+	}
+}
+
+// TestStableFamiliesCompressedLate: a family is sent stored until it came
+// back unchanged in deflateAfter answers, then compressed, and every answer
+// decodes to the same exposition.
+func TestStableFamiliesCompressedLate(t *testing.T) {
+	// 200 series of one family: about 10 KB of text that compresses well.
+	family := &dto.MetricFamily{Name: proto.String("kmod_test_big"), Help: proto.String("Many series."), Type: dto.MetricType_GAUGE.Enum()}
+	for i := range 200 {
+		family.Metric = append(family.Metric, &dto.Metric{
+			Label: []*dto.LabelPair{{Name: proto.String("module"), Value: proto.String(fmt.Sprintf("nf_module_%03d", i))}},
+			Gauge: &dto.Gauge{Value: proto.Float64(1)},
+		})
+	}
+	static := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return []*dto.MetricFamily{family}, nil })
+	h := metricsHandler(static, collector.NewFromCollectors(nil, nil, log.NewNopLogger()), 0, 0, log.NewNopLogger())
+	var first string
+	for i := 1; i <= deflateAfter+2; i++ {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		resp := rec.Result()
+		sent := rec.Body.Len()
+		body := string(decoded(t, resp))
+		if i == 1 {
+			first = body
+		} else if body != first {
+			t.Fatalf("answer %d differs from the first:\n%s", i, body)
+		}
+		// Answer 1 encodes the family for itself alone; answers 2 to
+		// deflateAfter keep its bytes but store them; from then on they
+		// are compressed.
+		if compressed := sent < len(body)/3; compressed != (i > deflateAfter) {
+			t.Errorf("answer %d: %d bytes sent for %d of text, compressed %v", i, sent, len(body), compressed)
+		}
 	}
 }

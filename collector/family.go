@@ -160,10 +160,13 @@ func buildFamilies(sinks []*Sink) ([]*dto.MetricFamily, error) {
 // valid UTF-8. A series repeating another's labels is dropped and
 // reported, as the registry does.
 func (c *familyCache) build(sinks []*Sink) ([]*dto.MetricFamily, error) {
+	sc := buildScratches.Get().(*buildScratch)
+	defer sc.release()
 	// Count the series of each family (by the Desc's number), then place
 	// them family by family: a counting sort, no map.
-	count := make([]int32, descCount.Load())
-	var order []*Desc
+	descs := int(descCount.Load())
+	count := resize(sc.count, descs)
+	order := sc.order[:0]
 	total := 0
 	for _, sink := range sinks {
 		for i := range sink.samples {
@@ -176,13 +179,14 @@ func (c *familyCache) build(sinks []*Sink) ([]*dto.MetricFamily, error) {
 		}
 	}
 	slices.SortFunc(order, func(a, b *Desc) int { return strings.Compare(a.name, b.name) })
-	next := make([]int32, len(count))
+	next := resize(sc.next, descs)
 	pos := int32(0)
 	for _, d := range order {
 		next[d.id] = pos
 		pos += count[d.id]
 	}
-	refs := make([]seriesRef, total)
+	refs := resize(sc.refs, total)
+	sc.count, sc.next, sc.refs, sc.order = count, next, refs, order
 	for _, sink := range sinks {
 		for i := range sink.samples {
 			id := sink.samples[i].desc.id
@@ -213,6 +217,35 @@ func (c *familyCache) build(sinks []*Sink) ([]*dto.MetricFamily, error) {
 	c.entries = entries
 	c.mu.Unlock()
 	return out, errors.Join(errs...)
+}
+
+// buildScratch is what build needs only while it runs, kept between
+// scrapes: the series references alone were 10 KB a scrape.
+type buildScratch struct {
+	count, next []int32
+	refs        []seriesRef
+	order       []*Desc
+}
+
+var buildScratches = sync.Pool{New: func() any { return new(buildScratch) }}
+
+// release clears what points into this scrape's sinks and returns the
+// scratch to the pool.
+func (sc *buildScratch) release() {
+	clear(sc.refs)
+	clear(sc.order)
+	buildScratches.Put(sc)
+}
+
+// resize returns s with length n and every element zero, reusing its array
+// when large enough.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 // buildFamily builds one family, allocating its parts in a few slabs rather

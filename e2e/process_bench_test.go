@@ -60,6 +60,10 @@ func BenchmarkProcess(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if resp, err := http.Get("http://127.0.0.1:6099/debug/pprof/heap"); err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		os.WriteFile("/tmp/heap.out", body, 0o644)
+	}
 	b.ReportMetric(statusMiB(b, status, "VmRSS"), "rss-MiB")
 	b.ReportMetric(statusMiB(b, status, "VmHWM"), "peak-rss-MiB")
 	// Heap and stacks, against the binary's pages in memory.
@@ -132,6 +136,10 @@ func BenchmarkProcessWrk(b *testing.B) {
 	status, err := os.ReadFile(filepath.Join("/proc", pid, "status"))
 	if err != nil {
 		b.Fatal(err)
+	}
+	if resp, err := http.Get("http://127.0.0.1:6099/debug/pprof/heap"); err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		os.WriteFile("/tmp/heap.out", body, 0o644)
 	}
 	b.ReportMetric(statusMiB(b, status, "VmRSS"), "rss-MiB")
 	b.ReportMetric(statusMiB(b, status, "VmHWM"), "peak-rss-MiB")

@@ -3,10 +3,12 @@ package kmod
 import (
 	"errors"
 	"fmt"
-	"github.com/kmod-exporter/kmod_exporter/kmod/internal/hostfs"
 	"io/fs"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
+
+	"github.com/kmod-exporter/kmod_exporter/kmod/internal/hostfs"
 )
 
 // Bounds on what one file may hold; they are far above any real host's and
@@ -42,6 +44,11 @@ type Host struct {
 	confCache         hostfs.Cache[confParse]
 	sourceCache       hostfs.Cache[any] // the firewall managers' files, by source and path
 	trees             hostfs.TreeCache
+	loaded            loadedCache
+	depPaths          depPaths
+	filesAsked        atomic.Int32 // module files the last snapshot looked for
+	lookupsAsked      atomic.Int32 // names the last snapshot resolved
+	directives        atomic.Int32 // modprobe.d directives the last snapshot read
 }
 
 // NewHost returns a Host reading the filesystems at p.

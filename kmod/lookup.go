@@ -19,7 +19,7 @@ func (s *Snapshot) Resolve(name string) []string {
 		out = []string{Normalize(name)}
 	}
 	if s.memo.lookups == nil {
-		s.memo.lookups = map[string][]string{}
+		s.memo.lookups = make(map[string][]string, s.host.lookupsAsked.Load())
 	}
 	s.memo.lookups[name] = out
 	return out

@@ -4,8 +4,7 @@ package kmod
 // resolves and stats each path once however many modules ask. It lives only
 // as long as the snapshot: the next scrape starts fresh.
 type memo struct {
-	files   map[string]moduleFile
-	found   map[string]bool
+	files   map[string]foundFile
 	lookups map[string][]string
 	boot    map[string]bool // resolved modules of the boot lists
 	// sysBuiltin: built in by /sys/module (for names not in modules.builtin

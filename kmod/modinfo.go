@@ -7,11 +7,13 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
-	"github.com/kmod-exporter/kmod_exporter/kmod/internal/hostfs"
 	"io"
 	"io/fs"
 	"os"
 	"strings"
+	"unicode"
+
+	"github.com/kmod-exporter/kmod_exporter/kmod/internal/hostfs"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -49,11 +51,13 @@ type ModInfo struct {
 // Release is the kernel release the module was built for: the first word of
 // its vermagic string.
 func (m ModInfo) Release() string {
-	f := strings.Fields(m.Vermagic)
-	if len(f) == 0 {
-		return ""
+	// The first field, as strings.Fields would give it, without the slice
+	// (asked for every required module every scrape).
+	v := strings.TrimLeftFunc(m.Vermagic, unicode.IsSpace)
+	if i := strings.IndexFunc(v, unicode.IsSpace); i >= 0 {
+		return v[:i]
 	}
-	return f[0]
+	return v
 }
 
 var (

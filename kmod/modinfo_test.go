@@ -87,3 +87,20 @@ func ReadModInfoFile(real string) (ModInfo, os.FileInfo, error) {
 	defer f.Close()
 	return ReadModInfo(f)
 }
+
+// TestModInfoRelease: the release is vermagic's first field, whatever
+// spaces surround it.
+func TestModInfoRelease(t *testing.T) {
+	for vermagic, want := range map[string]string{
+		"6.1.0-18-amd64 SMP preempt mod_unload modversions ": "6.1.0-18-amd64",
+		"  6.12.38+deb13-cloud-amd64\tSMP":                   "6.12.38+deb13-cloud-amd64",
+		"6.1.0-18-amd64":                                     "6.1.0-18-amd64",
+		"\u00a06.1.0\u2003SMP":                               "6.1.0", // Unicode spaces, as strings.Fields splits them
+		"":                                                   "",
+		" \n ":                                               "",
+	} {
+		if got := (ModInfo{Vermagic: vermagic}).Release(); got != want {
+			t.Errorf("Release(%q) = %q, want %q", vermagic, got, want)
+		}
+	}
+}

@@ -53,3 +53,36 @@ func TestFileFoundWithoutModulesDep(t *testing.T) {
 		t.Errorf("xt_conntrack deps from modinfo: %+v", st.Deps)
 	}
 }
+
+// TestDepPathsFollowIndexAndRelease: the kept host paths are those of the
+// modules.dep parse and release directory asked about, never another's.
+func TestDepPathsFollowIndexAndRelease(t *testing.T) {
+	parse := func(text string) *ModulesDep {
+		d, err := ParseModulesDep([]byte(text))
+		must(t, err)
+		return d
+	}
+	old := parse("kernel/net/netfilter/xt_state.ko: kernel/net/netfilter/nf_conntrack.ko\nkernel/net/netfilter/nf_conntrack.ko:\n")
+	moved := parse("updates/xt_state.ko.xz:\n/opt/abs/nf_conntrack.ko:\n")
+	var c depPaths
+	for _, tc := range []struct {
+		dep        *ModulesDep
+		dir, name  string
+		want       string
+		wantListed bool
+	}{
+		{old, "/lib/modules/6.1", "xt_state", "/lib/modules/6.1/kernel/net/netfilter/xt_state.ko", true},
+		{old, "/lib/modules/6.1", "xt_state", "/lib/modules/6.1/kernel/net/netfilter/xt_state.ko", true},
+		{old, "/lib/modules/6.12", "xt_state", "/lib/modules/6.12/kernel/net/netfilter/xt_state.ko", true},
+		{moved, "/lib/modules/6.12", "xt_state", "/lib/modules/6.12/updates/xt_state.ko.xz", true},
+		{moved, "/lib/modules/6.12", "nf_conntrack", "/opt/abs/nf_conntrack.ko", true},
+		{moved, "/lib/modules/6.12", "xt_nat", "", false},
+		{nil, "/lib/modules/6.12", "xt_state", "", false},
+		{old, "/lib/modules/6.1", "nf_conntrack", "/lib/modules/6.1/kernel/net/netfilter/nf_conntrack.ko", true},
+	} {
+		got, ok := c.path(tc.dep, tc.dir, tc.name)
+		if got != tc.want || ok != tc.wantListed {
+			t.Errorf("path(%s in %s) = %q, %v; want %q, %v", tc.name, tc.dir, got, ok, tc.want, tc.wantListed)
+		}
+	}
+}

@@ -1,10 +1,36 @@
 package kmod
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
+
+// loadedCache keeps the last parse of /proc/modules with the bytes it came
+// from. The file is read every scrape; only an identical read reuses the
+// parse (a module loaded, unloaded or used differently changes the bytes),
+// which spares a scrape the map of every loaded module.
+type loadedCache struct {
+	mu   sync.Mutex
+	data []byte
+	mods map[string]LoadedModule
+	err  error
+}
+
+// parse returns ParseProcModules(data), reusing the last result when data
+// is the same. The map is shared: callers must not modify it.
+func (c *loadedCache) parse(data []byte) (map[string]LoadedModule, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mods != nil && bytes.Equal(c.data, data) {
+		return c.mods, c.err
+	}
+	c.mods, c.err = ParseProcModules(data)
+	c.data = append(c.data[:0], data...)
+	return c.mods, c.err
+}
 
 // LoadedModule is one line of /proc/modules. The "used by" column is not
 // kept: nothing needs it, and it was most of the parse's allocations.

@@ -28,3 +28,47 @@ func TestParseProcModules(t *testing.T) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 }
+
+// TestLoadedCacheFollowsContent: the parse of /proc/modules is reused only
+// for the same bytes; any change of a line is parsed anew.
+func TestLoadedCacheFollowsContent(t *testing.T) {
+	var c loadedCache
+	a := []byte("xt_state 16384 2 - Live 0x0\nnf_conntrack 176128 3 xt_state, Live 0x0\n")
+	first, err := c.parse(a)
+	if err != nil || len(first) != 2 {
+		t.Fatalf("first parse: %v %v", first, err)
+	}
+	// The same bytes in another buffer: the same map.
+	again, _ := c.parse(append([]byte(nil), a...))
+	if reflect.ValueOf(again).UnsafePointer() != reflect.ValueOf(first).UnsafePointer() {
+		t.Error("identical content parsed again")
+	}
+	// The caller's buffer is not kept: rewriting it after a new parse
+	// must not change what the cache compares with.
+	b := []byte("xt_state 16384 2 - Live 0x0\n")
+	c.parse(b)
+	copy(b, "nf_state")
+	if m, _ := c.parse([]byte("nf_state 16384 2 - Live 0x0\n")); m["nf_state"].Name != "nf_state" {
+		t.Errorf("the cache followed the caller's buffer: %v", m)
+	}
+	for _, tc := range []struct {
+		name, data string
+		want       map[string]LoadedModule
+		wantErr    bool
+	}{
+		{"refcount", "xt_state 16384 1 - Live 0x0\nnf_conntrack 176128 3 xt_state, Live 0x0\n",
+			map[string]LoadedModule{"xt_state": {"xt_state", 16384, 1, "Live"}, "nf_conntrack": {"nf_conntrack", 176128, 3, "Live"}}, false},
+		{"unloaded", "nf_conntrack 176128 3 xt_state, Live 0x0\n",
+			map[string]LoadedModule{"nf_conntrack": {"nf_conntrack", 176128, 3, "Live"}}, false},
+		{"bad line", "nf_conntrack 176128 3 xt_state, Live 0x0\nbroken\n",
+			map[string]LoadedModule{"nf_conntrack": {"nf_conntrack", 176128, 3, "Live"}}, true},
+		{"bad line again", "nf_conntrack 176128 3 xt_state, Live 0x0\nbroken\n",
+			map[string]LoadedModule{"nf_conntrack": {"nf_conntrack", 176128, 3, "Live"}}, true},
+		{"empty", "", map[string]LoadedModule{}, false},
+	} {
+		got, err := c.parse([]byte(tc.data))
+		if !reflect.DeepEqual(got, tc.want) || (err != nil) != tc.wantErr {
+			t.Errorf("%s: got %v, %v", tc.name, got, err)
+		}
+	}
+}

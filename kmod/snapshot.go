@@ -13,6 +13,8 @@ import (
 // they concern.
 type Snapshot struct {
 	Kernel
+	// Loaded is shared with other snapshots that read the same
+	// /proc/modules: read it, never change it.
 	Loaded map[string]LoadedModule
 
 	host           *Host
@@ -79,7 +81,7 @@ func (s *Snapshot) readLoaded() error {
 	if err != nil {
 		return err
 	}
-	if s.Loaded, err = ParseProcModules(data); err != nil {
+	if s.Loaded, err = s.host.loaded.parse(data); err != nil {
 		return fmt.Errorf("%s: %w", proc.Path("modules"), err)
 	}
 	return nil
@@ -135,6 +137,8 @@ func (s *Snapshot) readModprobeConf(confs map[string]bool) error {
 	if s.ModulesDirPresent {
 		files = hostfs.InsertConfFile(files, hostfs.ConfFile{Name: "modules.softdep", Path: path.Join(s.ModulesDir, "modules.softdep")})
 	}
+	s.Modprobe = make([]Directive, 0, s.host.directives.Load())
+	defer func() { s.host.directives.Store(int32(len(s.Modprobe))) }()
 	for _, f := range files {
 		confs[f.Path] = true
 		c, ok, err := s.view.readConf(f.Path, s.skipped, func(data []byte) confParse {
@@ -186,5 +190,7 @@ func (s *Snapshot) readBootLists(confs map[string]bool) error {
 func (s *Snapshot) Done() {
 	s.host.modinfoCache.Retain(s.readModules)
 	s.host.trees.Retain(s.walked)
+	s.host.filesAsked.Store(int32(len(s.memo.files)))
+	s.host.lookupsAsked.Store(int32(len(s.memo.lookups)))
 	s.aliases.done()
 }

@@ -140,11 +140,22 @@ func (s *Snapshot) Required(spec RequirementSpec, backend string) (required map[
 // Resolved is the set's modules (normalized, through aliases) and the
 // sources requiring each.
 func (s *Snapshot) Resolved(set RequirementSet) map[string][]string {
-	required := map[string][]string{}
+	required := make(map[string][]string, len(set.Found))
+	// Most modules have one source: they share a one-element slice of it,
+	// with no room, so that adding a second copies.
+	one := map[string][]string{}
 	for _, p := range set.Found {
 		for _, m := range s.Resolve(p.Name) {
-			if !slices.Contains(required[m], p.Source) {
-				required[m] = append(required[m], p.Source)
+			switch sources := required[m]; {
+			case sources == nil:
+				single, ok := one[p.Source]
+				if !ok {
+					single = []string{p.Source}
+					one[p.Source] = single
+				}
+				required[m] = single[:1:1]
+			case !slices.Contains(sources, p.Source):
+				required[m] = append(sources, p.Source)
 			}
 		}
 	}

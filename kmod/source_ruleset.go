@@ -50,7 +50,7 @@ func (v *View) RulesetFiles(entries []RulesetPath) []RulesetPath {
 }
 
 func (v *View) rulesetFiles(entries []RulesetPath) []rulesetFile {
-	var out []rulesetFile
+	out := make([]rulesetFile, 0, len(entries))
 	for i, e := range entries {
 		if !hasGlobMeta(e.Path) {
 			out = append(out, rulesetFile{RulesetPath: e.at(e.Path), order: i})
