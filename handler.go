@@ -36,10 +36,10 @@ const minScrapeBudget = 100 * time.Millisecond
 // It answers as promhttp.HandlerFor with ContinueOnError would (the same
 // negotiation, headers and bytes; TestExpositionMatchesPromhttp), but
 // reuses the encoded bytes of every family that is the one it encoded last
-// time (the collectors reuse unchanged families), and scrapes arriving
+// time (the collectors and staticGatherer reuse unchanged families), and scrapes arriving
 // while the host is being read share the next read (see gather).
 func metricsHandler(static prometheus.Gatherer, kc *collector.KmodCollector, maxRequests int, offset time.Duration, logger log.Logger) http.Handler {
-	h := &scrapeHandler{static: &stableFamilies{g: static}, kc: kc, offset: offset, errorLog: stdLogger{logger}}
+	h := &scrapeHandler{static: static, kc: kc, offset: offset, errorLog: stdLogger{logger}}
 	if maxRequests > 0 {
 		h.inFlight = make(chan struct{}, maxRequests)
 	}
@@ -494,91 +494,4 @@ func (m merged) Gather() ([]*dto.MetricFamily, error) {
 	}
 	out = append(append(out, a[i:]...), b[j:]...)
 	return out, errors.Join(errA, errB)
-}
-
-// stableFamilies gathers the static metrics (build info, Go, process) and
-// hands back last scrape's family object for each family whose content is
-// unchanged, so the handler's encoding cache, which keeps the encoding of a
-// family that comes back as the same object, also serves the static
-// families that do not change from scrape to scrape (build info, go_info,
-// the limits, most go_memstats_*): about half of them.
-type stableFamilies struct {
-	g    prometheus.Gatherer
-	mu   sync.Mutex
-	last map[string]*dto.MetricFamily
-}
-
-func (s *stableFamilies) Gather() ([]*dto.MetricFamily, error) {
-	families, err := s.g.Gather()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	next := make(map[string]*dto.MetricFamily, len(families))
-	for i, f := range families {
-		if old := s.last[f.GetName()]; old != nil && sameFamily(old, f) {
-			families[i] = old
-		}
-		next[f.GetName()] = families[i]
-	}
-	s.last = next
-	return families, err
-}
-
-// sameTime compares two created timestamps (*timestamppb.Timestamp, named
-// by its methods so the module need not depend on protobuf directly).
-func sameTime[T interface {
-	comparable
-	GetSeconds() int64
-	GetNanos() int32
-}](a, b T) bool {
-	var none T
-	return (a == none) == (b == none) && a.GetSeconds() == b.GetSeconds() && a.GetNanos() == b.GetNanos()
-}
-
-// sameFamily reports whether two families encode the same in every format.
-// It knows the fields client_golang's Go, process and version collectors
-// set; anything else (exemplars, native histograms, created timestamps)
-// counts as a change, which only costs an encoding.
-func sameFamily(a, b *dto.MetricFamily) bool {
-	if a.GetName() != b.GetName() || a.GetHelp() != b.GetHelp() || a.GetType() != b.GetType() || a.GetUnit() != b.GetUnit() || len(a.Metric) != len(b.Metric) {
-		return false
-	}
-	for i, m := range a.Metric {
-		if !sameMetric(m, b.Metric[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func sameMetric(a, b *dto.Metric) bool {
-	if len(a.Label) != len(b.Label) || a.TimestampMs != nil || b.TimestampMs != nil {
-		return false
-	}
-	for i, l := range a.Label {
-		if l.GetName() != b.Label[i].GetName() || l.GetValue() != b.Label[i].GetValue() {
-			return false
-		}
-	}
-	switch {
-	case a.Gauge != nil:
-		return b.Gauge != nil && a.Gauge.GetValue() == b.Gauge.GetValue()
-	case a.Counter != nil:
-		return b.Counter != nil && a.Counter.Exemplar == nil && b.Counter.Exemplar == nil &&
-			sameTime(a.Counter.CreatedTimestamp, b.Counter.CreatedTimestamp) && a.Counter.GetValue() == b.Counter.GetValue()
-	case a.Untyped != nil:
-		return b.Untyped != nil && a.Untyped.GetValue() == b.Untyped.GetValue()
-	case a.Summary != nil:
-		x, y := a.Summary, b.Summary
-		if y == nil || !sameTime(x.CreatedTimestamp, y.CreatedTimestamp) || x.GetSampleCount() != y.GetSampleCount() ||
-			x.GetSampleSum() != y.GetSampleSum() || len(x.Quantile) != len(y.Quantile) {
-			return false
-		}
-		for i, q := range x.Quantile {
-			if q.GetQuantile() != y.Quantile[i].GetQuantile() || q.GetValue() != y.Quantile[i].GetValue() {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 
 	"github.com/kmod-exporter/kmod_exporter/collector"
@@ -32,8 +30,8 @@ func benchHandler(b *testing.B) http.Handler {
 	if err != nil {
 		b.Fatal(err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(versioncollector.NewCollector(exporterName), collectors.NewGoCollector(), newProcessCollector())
+	reg := newStaticGatherer()
+	reg.MustRegister(versioncollector.NewCollector(exporterName), newGoCollector(), newProcessCollector())
 	return metricsHandler(reg, kc, 40, 0, log.NewNopLogger())
 }
 

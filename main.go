@@ -14,7 +14,6 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
@@ -79,7 +78,7 @@ func runExporter(o options, host *kmod.Host, reqs kmod.RequirementSpec, logger l
 		level.Error(logger).Log("msg", "cannot build collectors", "err", err)
 		return 2
 	}
-	reg := prometheus.NewRegistry()
+	reg := newStaticGatherer()
 	reg.MustRegister(versioncollector.NewCollector(exporterName))
 	if o.outputFile != "" {
 		if err := writeTextfile(merged{reg, kc}, o.outputFile); err != nil {
@@ -89,7 +88,7 @@ func runExporter(o options, host *kmod.Host, reqs kmod.RequirementSpec, logger l
 		return 0
 	}
 	if !o.noExporterMetrics {
-		reg.MustRegister(collectors.NewGoCollector(), newProcessCollector())
+		reg.MustRegister(newGoCollector(), newProcessCollector())
 	}
 	reload := config.NewReloader(logger, reg, func() error {
 		r, err := config.Load(o.configFile, o.modules)
@@ -109,7 +108,7 @@ func runExporter(o options, host *kmod.Host, reqs kmod.RequirementSpec, logger l
 
 // newMux routes the metrics path, /-/reload and, unless metrics are served
 // at /, the landing page.
-func newMux(o options, reg *prometheus.Registry, kc *collector.KmodCollector, reload *config.Reloader, logger log.Logger) (*http.ServeMux, error) {
+func newMux(o options, reg prometheus.Gatherer, kc *collector.KmodCollector, reload *config.Reloader, logger log.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle(o.metricsPath, metricsHandler(reg, kc, o.maxRequests, o.timeoutOffset, logger))
 	mux.Handle("/-/reload", config.Lifecycle(o.enableLifecycle, reload))

@@ -13,21 +13,8 @@ import (
 // type) as client_golang's process collector, with the same values where
 // they cannot move between the two readings and close ones where they can.
 func TestProcessCollectorMatchesClientGolang(t *testing.T) {
-	gather := func(c prometheus.Collector) map[string]*dto.MetricFamily {
-		reg := prometheus.NewPedanticRegistry()
-		reg.MustRegister(c)
-		families, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]*dto.MetricFamily{}
-		for _, f := range families {
-			out[f.GetName()] = f
-		}
-		return out
-	}
-	want := gather(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	got := gather(newProcessCollector())
+	want := gatherAlone(t, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	got := gatherAlone(t, newProcessCollector())
 	if len(got) != len(want) || len(want) != 9 {
 		t.Fatalf("%d families, client_golang has %d (want 9)", len(got), len(want))
 	}
@@ -57,4 +44,26 @@ func TestProcessCollectorMatchesClientGolang(t *testing.T) {
 			t.Errorf("%s = %v, client_golang says %v", name, gv, wv)
 		}
 	}
+}
+
+// gatherAlone is the families of c alone in a pedantic Registry, by name.
+func gatherAlone(t *testing.T, c prometheus.Collector) map[string]*dto.MetricFamily {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	return gatherByName(t, reg)
+}
+
+// gatherByName is one gathering of g, by family name.
+func gatherByName(t *testing.T, g prometheus.Gatherer) map[string]*dto.MetricFamily {
+	t.Helper()
+	families, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*dto.MetricFamily{}
+	for _, f := range families {
+		out[f.GetName()] = f
+	}
+	return out
 }
