@@ -243,11 +243,12 @@ func filterFamilies(families []*dto.MetricFamily, names []string) []*dto.MetricF
 }
 
 // encodedFamilies keeps the encoding of each family that came back the
-// same (the same object: the collectors reuse a family while its series are
-// unchanged) in two scrapes running, per format: text, and as a deflate
-// segment. A family seen once (the Go and process metrics, built anew each
-// time) is encoded with the scrape and not kept. Only families of the last
-// answer are kept.
+// same (the same object: the collectors and the static gatherer reuse a
+// family while its series are unchanged) in two scrapes running, per
+// format: text, and (see deflateAfter) as a deflate segment. A family seen
+// once (one whose values changed: the collector durations, most Go and
+// process metrics) is encoded with the scrape and not kept. Only families
+// of the last answer are kept.
 type encodedFamilies struct {
 	mu      sync.Mutex
 	entries map[*dto.MetricFamily]*familyBytes

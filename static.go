@@ -354,13 +354,30 @@ func (s *staticGatherer) add(m prometheus.Metric) {
 		w.Label = slices.Clone(w.Label)
 		sort.Sort(labelPairs(w.Label))
 	}
-	i := len(f.collected)
-	if i < len(f.previous) && sameMetric(f.previous[i], w) {
-		f.collected = append(f.collected, f.previous[i])
+	if old := f.unchanged(w); old != nil {
+		f.collected = append(f.collected, old)
 		return
 	}
 	f.collected = append(f.collected, &dto.Metric{Label: w.Label, Gauge: w.Gauge, Counter: w.Counter, Summary: w.Summary,
 		Untyped: w.Untyped, Histogram: w.Histogram, TimestampMs: w.TimestampMs})
+}
+
+// unchanged is last scrape's series equal to w: the one at the same
+// position in collection order or, since a metric vector collects from a
+// map in any order, any of a small family's.
+func (f *familyState) unchanged(w *dto.Metric) *dto.Metric {
+	if i := len(f.collected); i < len(f.previous) && sameMetric(f.previous[i], w) {
+		return f.previous[i]
+	}
+	if len(f.previous) > 64 {
+		return nil
+	}
+	for _, p := range f.previous {
+		if sameMetric(p, w) {
+			return p
+		}
+	}
+	return nil
 }
 
 // assemble returns the families collected, sorted by name, each with its
