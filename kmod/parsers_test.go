@@ -8,6 +8,7 @@ func FuzzParsers(f *testing.F) {
 	f.Add([]byte("nf_conntrack 176128 3 xt_state, Live 0x0\n"))
 	f.Add([]byte("kernel/a.ko: kernel/b.ko\nalias x[ y\n"))
 	f.Add([]byte("ext4.alias=fs-ext4\x00"))
+	f.Add([]byte("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nMemTotal: 1 kB\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ParseProcModules(data)
 		ParseModulesDep(data)
@@ -19,5 +20,7 @@ func FuzzParsers(f *testing.F) {
 		ParseEtcModules(data, "f")
 		ParseProtocols(data)
 		parseModInfoData(data)
+		parsePSI(data)
+		parseMemAvailable(data)
 	})
 }

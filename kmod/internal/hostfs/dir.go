@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"github.com/prometheus/procfs"
@@ -34,6 +35,20 @@ func (d Dir) Open(rel string) (*os.File, error) {
 }
 
 // Procfs is the procfs library's view of the directory, for the files
-// whose parsers it already has (PSI, meminfo, conntrack statistics): those
-// reads, too, go through the file layer's path and nowhere else.
-func (d Dir) Procfs() (procfs.FS, error) { return procfs.NewFS(string(d)) }
+// whose parsers it already has (conntrack statistics): those reads, too, go
+// through the file layer's path and nowhere else. It is made once per
+// directory: making one stats the directory and its filesystem, twice a
+// scrape for nothing.
+func (d Dir) Procfs() (procfs.FS, error) {
+	if fs, ok := procfsViews.Load(d); ok {
+		return fs.(procfs.FS), nil
+	}
+	fs, err := procfs.NewFS(string(d))
+	if err == nil {
+		procfsViews.Store(d, fs)
+	}
+	return fs, err
+}
+
+// procfsViews are the procfs views made, by directory.
+var procfsViews sync.Map
