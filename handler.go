@@ -252,6 +252,7 @@ func filterFamilies(families []*dto.MetricFamily, names []string) []*dto.MetricF
 type encodedFamilies struct {
 	mu      sync.Mutex
 	entries map[*dto.MetricFamily]*familyBytes
+	spare   map[*dto.MetricFamily]*familyBytes // emptied and filled next
 }
 
 type familyBytes struct {
@@ -280,7 +281,14 @@ const deflateAfter = 64
 // not.
 func (h *scrapeHandler) encode(families []*dto.MetricFamily, format expfmt.Format, gzipped bool) *answer {
 	a := &answer{}
-	plain, pieces := h.encodePlain(a, families, h.keptSegments(families, format), format)
+	kept := pieceLists.Get().(*[]piece)
+	defer func() {
+		clear(*kept) // let the segments go
+		*kept = (*kept)[:0]
+		pieceLists.Put(kept)
+	}()
+	plain, pieces := h.encodePlain(a, families, h.keptSegments(families, format), format, *kept)
+	*kept = pieces
 	if !gzipped {
 		a.bytes, a.buf = plain.Bytes(), plain
 		return a
@@ -291,6 +299,9 @@ func (h *scrapeHandler) encode(families []*dto.MetricFamily, format expfmt.Forma
 	return a
 }
 
+// pieceLists hold an answer's pieces while it is built.
+var pieceLists = sync.Pool{New: func() any { return new([]piece) }}
+
 // keptSegments looks up each family's kept encoding in format, or notes it
 // is new (nil), and keeps only this scrape's families in the cache.
 func (h *scrapeHandler) keptSegments(families []*dto.MetricFamily, format expfmt.Format) []*segment {
@@ -298,7 +309,12 @@ func (h *scrapeHandler) keptSegments(families []*dto.MetricFamily, format expfmt
 	h.cache.mu.Lock()
 	defer h.cache.mu.Unlock()
 	previous := h.cache.entries
-	entries := make(map[*dto.MetricFamily]*familyBytes, len(families))
+	// The map before last becomes this one: only the last is ever read.
+	entries := h.cache.spare
+	if entries == nil {
+		entries = make(map[*dto.MetricFamily]*familyBytes, len(families))
+	}
+	clear(entries)
 	for i, f := range families {
 		fb := previous[f]
 		switch {
@@ -316,7 +332,7 @@ func (h *scrapeHandler) keptSegments(families []*dto.MetricFamily, format expfmt
 		}
 		entries[f] = fb
 	}
-	h.cache.entries = entries
+	h.cache.entries, h.cache.spare = entries, previous
 	return segs
 }
 
@@ -328,11 +344,10 @@ type piece struct {
 }
 
 // encodePlain writes the exposition of families, a kept segment's bytes
-// where segs has one, and returns it with its pieces in order; encoding
-// errors go to a.
-func (h *scrapeHandler) encodePlain(a *answer, families []*dto.MetricFamily, segs []*segment, format expfmt.Format) (*bytes.Buffer, []piece) {
+// where segs has one, and returns it with its pieces in order, appended to
+// pieces; encoding errors go to a.
+func (h *scrapeHandler) encodePlain(a *answer, families []*dto.MetricFamily, segs []*segment, format expfmt.Format, pieces []piece) (*bytes.Buffer, []piece) {
 	plain := getBuffer()
-	var pieces []piece
 	// One encoder for the answer: making one parses the format.
 	enc := expfmt.NewEncoder(plain, format)
 	for i, f := range families {

@@ -14,7 +14,15 @@ type moduleFile struct {
 	path    string // host path
 	info    fs.FileInfo
 	indexed bool // modules.dep names this path
-	modTime time.Time
+}
+
+// modTime is the file's modification time; zero when it could not be
+// stat'ed.
+func (f moduleFile) modTime() time.Time {
+	if f.info == nil {
+		return time.Time{}
+	}
+	return f.info.ModTime()
 }
 
 // moduleFile finds the module's file in the running release's tree: where
@@ -45,7 +53,7 @@ func (s *Snapshot) findModuleFile(name string) (moduleFile, bool) {
 	}
 	if p, ok := s.host.depPaths.path(s.dep, s.ModulesDir, name); ok {
 		if fi, err := s.view.files.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return moduleFile{path: p, info: fi, indexed: true, modTime: fi.ModTime()}, true
+			return moduleFile{path: p, info: fi, indexed: true}, true
 		}
 	}
 	p, ok := s.treeIndex()[name]
@@ -54,7 +62,7 @@ func (s *Snapshot) findModuleFile(name string) (moduleFile, bool) {
 	}
 	f := moduleFile{path: p}
 	if fi, err := s.view.files.Stat(p); err == nil {
-		f.info, f.modTime = fi, fi.ModTime()
+		f.info = fi
 	}
 	return f, true
 }
@@ -115,7 +123,7 @@ func (s *Snapshot) modInfo(f moduleFile) (ModInfo, error) {
 		return ModInfo{}, &fs.PathError{Op: "stat", Path: f.path, Err: fs.ErrNotExist}
 	}
 	if s.readModules == nil {
-		s.readModules = map[string]bool{}
+		s.readModules = make(map[string]bool, s.host.filesAsked.Load())
 	}
 	s.readModules[f.path] = true
 	return s.host.modinfoCache.Verdict(f.path, f.info, func() (ModInfo, fs.FileInfo, error) {

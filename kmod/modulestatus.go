@@ -66,7 +66,7 @@ func (s *Snapshot) Module(name string) ModuleStatus {
 	var f moduleFile
 	f, st.OnDisk = s.moduleFile(name)
 	st.File = f.path
-	st.DepStale = st.OnDisk && s.ModulesDepPresent && (!f.indexed || f.modTime.After(s.ModulesDepModTime.Add(depmodMargin)))
+	st.DepStale = st.OnDisk && s.ModulesDepPresent && (!f.indexed || f.modTime().After(s.ModulesDepModTime.Add(depmodMargin)))
 	var info ModInfo
 	var haveInfo bool
 	if st.OnDisk {
@@ -142,7 +142,7 @@ func (s *Snapshot) dependency(name string) Dependency {
 		}
 	}
 	if s.memo.deps == nil {
-		s.memo.deps = map[string]Dependency{}
+		s.memo.deps = make(map[string]Dependency, s.host.filesAsked.Load())
 	}
 	s.memo.deps[name] = dep
 	return dep

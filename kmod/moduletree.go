@@ -40,7 +40,7 @@ func (s *Snapshot) ModuleTree(name string) string {
 func treeOf(p, dir string) string {
 	rel := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
 	switch {
-	case strings.HasPrefix(rel, "updates/"), strings.HasPrefix(rel, "extra/"), strings.Contains("/"+rel, "/dkms/"):
+	case strings.HasPrefix(rel, "updates/"), strings.HasPrefix(rel, "extra/"), strings.HasPrefix(rel, "dkms/"), strings.Contains(rel, "/dkms/"):
 		return TreeOutOfTree
 	case strings.HasPrefix(rel, "kernel/"):
 		return TreeInKernel
