@@ -33,8 +33,8 @@ func (s *Snapshot) Resolve(name string) []string {
 func (s *Snapshot) Lookup(name string) []string {
 	n := Normalize(name)
 	var out []string
-	for _, d := range s.Modprobe {
-		if d.Command == "alias" && fnmatch(d.Name, n) {
+	for _, i := range s.directives().alias {
+		if d := &s.Modprobe[i]; fnmatch(d.Name, n) {
 			out = append(out, d.Value)
 		}
 	}
@@ -44,10 +44,8 @@ func (s *Snapshot) Lookup(name string) []string {
 	if s.dep.Has(n) {
 		return []string{n}
 	}
-	for _, d := range s.Modprobe {
-		if (d.Command == "install" || d.Command == "remove") && d.Name == n {
-			return []string{n}
-		}
+	if s.directives().installOrRemove[n] {
+		return []string{n}
 	}
 	if m := s.aliases.match(n); len(m) > 0 {
 		return m

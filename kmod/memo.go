@@ -18,4 +18,6 @@ type memo struct {
 	// fail2ban: what fail2ban's files say, read once for the files, the
 	// modules and the errors of the source.
 	fail2ban *f2bState
+	// directives: s.Modprobe by kind, made on first use.
+	directives *directiveIndex
 }

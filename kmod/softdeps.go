@@ -4,8 +4,9 @@ package kmod
 // first softdep line whose pattern matches (from modprobe.d and
 // modules.softdep, in kmod's file order), each name looked up as kmod does.
 func (s *Snapshot) softdeps(name string) (pre, post []string) {
-	for _, d := range s.Modprobe {
-		if d.Command != "softdep" || !fnmatch(d.Name, name) {
+	for _, i := range s.directives().softdep {
+		d := &s.Modprobe[i]
+		if !fnmatch(d.Name, name) {
 			continue
 		}
 		p, q := SoftDeps(d.Value)
