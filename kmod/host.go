@@ -48,7 +48,7 @@ type Host struct {
 	depPaths          depPaths
 	filesAsked        atomic.Int32 // module files the last snapshot looked for
 	lookupsAsked      atomic.Int32 // names the last snapshot resolved
-	directives        atomic.Int32 // modprobe.d directives the last snapshot read
+	directivesRead    atomic.Int32 // modprobe.d directives the last snapshot read
 }
 
 // NewHost returns a Host reading the filesystems at p.

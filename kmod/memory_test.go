@@ -11,34 +11,34 @@ import (
 
 func TestParsePSI(t *testing.T) {
 	for _, tc := range []struct {
-		name, in         string
-		some, full       Pressure
-		hasSome, hasFull bool
-		wantErr          string
+		name, in   string
+		some, full Pressure
+		hasFull    bool
+		wantErr    string
 	}{
 		{name: "both", in: "some avg10=1.50 avg60=0.25 avg300=0.00 total=123456\nfull avg10=0.10 avg60=0.00 avg300=0.01 total=789\n",
-			some: Pressure{1.5, 0.25, 0, 123456}, full: Pressure{0.1, 0, 0.01, 789}, hasSome: true, hasFull: true},
+			some: Pressure{1.5, 0.25, 0, 123456}, full: Pressure{0.1, 0, 0.01, 789}, hasFull: true},
 		// The cpu file of kernels before 5.13 has no full line.
-		{name: "some only", in: "some avg10=0.00 avg60=0.00 avg300=0.00 total=0", hasSome: true},
+		{name: "some only", in: "some avg10=0.00 avg60=0.00 avg300=0.00 total=0"},
 		{name: "fields in another order, a newer one", in: "some total=5 avg300=3 avg60=2 avg10=1 avg3600=9\n",
-			some: Pressure{1, 2, 3, 5}, hasSome: true},
+			some: Pressure{1, 2, 3, 5}},
 		{name: "other lines passed over", in: "other x=1\nsome avg10=0.00 avg60=0.00 avg300=0.00 total=7\n\n",
-			some: Pressure{TotalMicroseconds: 7}, hasSome: true},
+			some: Pressure{TotalMicroseconds: 7}},
 		{name: "empty", in: ""},
-		{name: "not a number", in: "some avg10=x avg60=0.00 avg300=0.00 total=0\n", hasSome: true, wantErr: `line 1: "avg10=x" is not a number`},
+		{name: "not a number", in: "some avg10=x avg60=0.00 avg300=0.00 total=0\n", wantErr: `line 1: "avg10=x" is not a number`},
 		{name: "a field missing", in: "full avg10=0.00 avg60=0.00 total=0\n", hasFull: true, wantErr: "line 1: 3 of"},
-		{name: "no value", in: "some avg10 avg60=0 avg300=0 total=0\n", hasSome: true, wantErr: `line 1: "avg10" is not a number`},
-		{name: "negative total", in: "some avg10=0 avg60=0 avg300=0 total=-1\n", hasSome: true, wantErr: "total=-1"},
+		{name: "no value", in: "some avg10 avg60=0 avg300=0 total=0\n", wantErr: `line 1: "avg10" is not a number`},
+		{name: "negative total", in: "some avg10=0 avg60=0 avg300=0 total=-1\n", wantErr: "total=-1"},
 	} {
-		some, hasSome, full, hasFull, err := parsePSI([]byte(tc.in))
+		some, full, hasFull, err := parsePSI([]byte(tc.in))
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("%s: error %v, want %q", tc.name, err, tc.wantErr)
 			}
 			continue
 		}
-		if err != nil || some != tc.some || full != tc.full || hasSome != tc.hasSome || hasFull != tc.hasFull {
-			t.Errorf("%s: got %+v %v %+v %v %v", tc.name, some, hasSome, full, hasFull, err)
+		if err != nil || some != tc.some || full != tc.full || hasFull != tc.hasFull {
+			t.Errorf("%s: got %+v %+v %v %v", tc.name, some, full, hasFull, err)
 		}
 	}
 }

@@ -42,6 +42,8 @@ func (s *Snapshot) moduleFile(name string) (moduleFile, bool) {
 	return f, found
 }
 
+// foundFile is a module file as findModuleFile answered: found is false
+// when the module has none.
 type foundFile struct {
 	moduleFile
 	found bool

@@ -137,8 +137,8 @@ func (s *Snapshot) readModprobeConf(confs map[string]bool) error {
 	if s.ModulesDirPresent {
 		files = hostfs.InsertConfFile(files, hostfs.ConfFile{Name: "modules.softdep", Path: path.Join(s.ModulesDir, "modules.softdep")})
 	}
-	s.Modprobe = make([]Directive, 0, s.host.directives.Load())
-	defer func() { s.host.directives.Store(int32(len(s.Modprobe))) }()
+	s.Modprobe = make([]Directive, 0, s.host.directivesRead.Load())
+	defer func() { s.host.directivesRead.Store(int32(len(s.Modprobe))) }()
 	for _, f := range files {
 		confs[f.Path] = true
 		c, ok, err := s.view.readConf(f.Path, s.skipped, func(data []byte) confParse {
