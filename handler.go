@@ -39,7 +39,7 @@ const minScrapeBudget = 100 * time.Millisecond
 // time (the collectors and staticGatherer reuse unchanged families), and scrapes arriving
 // while the host is being read share the next read (see gather).
 func metricsHandler(static prometheus.Gatherer, kc *collector.KmodCollector, maxRequests int, offset time.Duration, logger log.Logger) http.Handler {
-	h := &scrapeHandler{static: static, kc: kc, offset: offset, errorLog: stdLogger{logger}}
+	h := &scrapeHandler{static: static, kc: kc, offset: offset, errorLog: stdLogger{logger}, deflateAfter: deflateAfter}
 	if maxRequests > 0 {
 		h.inFlight = make(chan struct{}, maxRequests)
 	}
@@ -52,6 +52,8 @@ type scrapeHandler struct {
 	offset   time.Duration
 	inFlight chan struct{}
 	errorLog stdLogger
+	// deflateAfter is the package's, but for tests.
+	deflateAfter time.Duration
 
 	mu      sync.Mutex
 	running bool   // a round is reading the host
@@ -257,6 +259,7 @@ type encodedFamilies struct {
 
 type familyBytes struct {
 	formats map[expfmt.Format]*segment // nil until seen twice
+	seen    time.Time                  // first seen
 }
 
 // segment is encoded bytes: the exposition, and (made when first asked for)
@@ -266,16 +269,18 @@ type segment struct {
 	plain    []byte
 	err      error
 	deflated []byte
-	answers  int // answers it was part of
+	since    time.Time // the family's first answer
 }
 
-// deflateAfter is how many answers a family must have come back unchanged
-// in before its kept segment is compressed. Some of the Go and process
-// families change every few scrapes: compressing each time one of them
-// stayed the same for two was 1.6 compressions a scrape, and kept the
-// compressor's pooled state (a quarter of a megabyte, most of the live
-// heap) alive for good. Until then its bytes are stored.
-const deflateAfter = 64
+// deflateAfter is how long a family must have stayed unchanged before its
+// kept segment is compressed; until then its bytes are stored. Some Go and
+// process families change with every garbage collection: compressing each
+// one again whenever it came back the same twice was 1.6 compressions a
+// scrape under load, and kept the compressor's pooled state (a quarter of a
+// megabyte, half the live heap) alive for good. A second is longer than a
+// collection cycle under load and shorter than any scrape interval, so a
+// family that stays as it is is compressed from its second scrape.
+const deflateAfter = time.Second
 
 // encode builds the body for families: the exposition in format, gzipped or
 // not.
@@ -306,6 +311,7 @@ var pieceLists = sync.Pool{New: func() any { return new([]piece) }}
 // is new (nil), and keeps only this scrape's families in the cache.
 func (h *scrapeHandler) keptSegments(families []*dto.MetricFamily, format expfmt.Format) []*segment {
 	segs := make([]*segment, len(families))
+	now := time.Now()
 	h.cache.mu.Lock()
 	defer h.cache.mu.Unlock()
 	previous := h.cache.entries
@@ -319,16 +325,15 @@ func (h *scrapeHandler) keptSegments(families []*dto.MetricFamily, format expfmt
 		fb := previous[f]
 		switch {
 		case fb == nil:
-			fb = &familyBytes{}
+			fb = &familyBytes{seen: now}
 		case fb.formats == nil:
 			fb.formats = map[expfmt.Format]*segment{}
 			fallthrough
 		default:
 			if fb.formats[format] == nil {
-				fb.formats[format] = &segment{}
+				fb.formats[format] = &segment{since: fb.seen}
 			}
 			segs[i] = fb.formats[format]
-			segs[i].answers++
 		}
 		entries[f] = fb
 	}
@@ -393,6 +398,7 @@ func (h *scrapeHandler) encodePlain(a *answer, families []*dto.MetricFamily, seg
 // (deflated once, then kept with it), the rest stored as is.
 func (h *scrapeHandler) gzipPieces(body []byte, pieces []piece) *bytes.Buffer {
 	out := getBuffer()
+	now := time.Now()
 	// The gzip header: deflate, no name, no time, unknown OS (RFC 1952).
 	out.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255})
 	for _, p := range pieces {
@@ -401,7 +407,7 @@ func (h *scrapeHandler) gzipPieces(body []byte, pieces []piece) *bytes.Buffer {
 			continue
 		}
 		h.cache.mu.Lock()
-		if p.seg.deflated == nil && p.seg.answers < deflateAfter {
+		if p.seg.deflated == nil && now.Sub(p.seg.since) < h.deflateAfter {
 			h.cache.mu.Unlock()
 			writeStored(out, body[p.start:p.end])
 			continue

@@ -111,11 +111,11 @@ func TestGzipAnswers(t *testing.T) {
 	}
 }
 
-// TestStableFamiliesCompressedLate: a family is sent stored until it came
-// back unchanged in deflateAfter answers, then compressed, and every answer
+// TestStableFamiliesCompressedLate: a family is sent stored until it has
+// stayed unchanged for deflateAfter, then compressed, and every answer
 // decodes to the same exposition.
 func TestStableFamiliesCompressedLate(t *testing.T) {
-	// 200 series of one family: about 10 KB of text that compresses well.
+	// 200 series of one family: about 8 KB of text that compresses well.
 	family := &dto.MetricFamily{Name: proto.String("kmod_test_big"), Help: proto.String("Many series."), Type: dto.MetricType_GAUGE.Enum()}
 	for i := range 200 {
 		family.Metric = append(family.Metric, &dto.Metric{
@@ -124,26 +124,41 @@ func TestStableFamiliesCompressedLate(t *testing.T) {
 		})
 	}
 	static := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return []*dto.MetricFamily{family}, nil })
-	h := metricsHandler(static, collector.NewFromCollectors(nil, nil, log.NewNopLogger()), 0, 0, log.NewNopLogger())
+	h := metricsHandler(static, collector.NewFromCollectors(nil, nil, log.NewNopLogger()), 0, 0, log.NewNopLogger()).(*scrapeHandler)
 	var first string
-	for i := 1; i <= deflateAfter+2; i++ {
+	scrape := func(wantCompressed bool, when string) {
+		t.Helper()
 		req := httptest.NewRequest("GET", "/metrics", nil)
 		req.Header.Set("Accept-Encoding", "gzip")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		resp := rec.Result()
 		sent := rec.Body.Len()
-		body := string(decoded(t, resp))
-		if i == 1 {
+		body := string(decoded(t, rec.Result()))
+		if first == "" {
 			first = body
 		} else if body != first {
-			t.Fatalf("answer %d differs from the first:\n%s", i, body)
+			t.Fatalf("%s: the answer differs from the first:\n%s", when, body)
 		}
-		// Answer 1 encodes the family for itself alone; answers 2 to
-		// deflateAfter keep its bytes but store them; from then on they
-		// are compressed.
-		if compressed := sent < len(body)/3; compressed != (i > deflateAfter) {
-			t.Errorf("answer %d: %d bytes sent for %d of text, compressed %v", i, sent, len(body), compressed)
+		if compressed := sent < len(body)/3; compressed != wantCompressed {
+			t.Errorf("%s: %d bytes sent for %d of text, compressed %v", when, sent, len(body), compressed)
 		}
 	}
+	// Until deflateAfter has passed since the family's first answer, it is
+	// stored (an hour: however slow the machine).
+	h.deflateAfter = time.Hour
+	scrape(false, "first answer")
+	for range 3 {
+		scrape(false, "answers before deflateAfter")
+	}
+	h.deflateAfter = 50 * time.Millisecond
+	time.Sleep(60 * time.Millisecond)
+	scrape(true, "after deflateAfter unchanged")
+	scrape(true, "the next")
+	// A changed family starts again: stored.
+	h.deflateAfter = time.Hour
+	family = proto.Clone(family).(*dto.MetricFamily)
+	family.Metric[0].Gauge.Value = proto.Float64(2)
+	first = ""
+	scrape(false, "a changed family")
+	scrape(false, "the changed family's second answer")
 }

@@ -221,12 +221,13 @@ func init() {
 func startFloor(b *testing.B, e *exporter) string {
 	dir := b.TempDir()
 	// The floor serves the exporter's steady answer: a family is sent
-	// compressed only once it came back unchanged in many answers (the
-	// handler's deflateAfter, 64), so the first answers are larger, and a
-	// floor serving those would be slowed by bytes the exporter no longer
-	// sends.
+	// compressed only once it stayed unchanged for a second (the handler's
+	// deflateAfter), so the first answers are larger, and a floor serving
+	// those would be slowed by bytes the exporter no longer sends.
 	c := &http.Client{}
-	for range 200 {
+	fetch(b, c, "http://"+e.addr+"/metrics", "gzip")
+	time.Sleep(1500 * time.Millisecond)
+	for range 10 {
 		fetch(b, c, "http://"+e.addr+"/metrics", "gzip")
 	}
 	for _, enc := range []string{"identity", "gzip"} {
