@@ -13,7 +13,6 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/kmod-exporter/kmod_exporter/collector"
 	"github.com/kmod-exporter/kmod_exporter/kmod"
@@ -116,13 +115,18 @@ func TestGzipAnswers(t *testing.T) {
 // decodes to the same exposition.
 func TestStableFamiliesCompressedLate(t *testing.T) {
 	// 200 series of one family: about 8 KB of text that compresses well.
-	family := &dto.MetricFamily{Name: proto.String("kmod_test_big"), Help: proto.String("Many series."), Type: dto.MetricType_GAUGE.Enum()}
-	for i := range 200 {
-		family.Metric = append(family.Metric, &dto.Metric{
-			Label: []*dto.LabelPair{{Name: proto.String("module"), Value: proto.String(fmt.Sprintf("nf_module_%03d", i))}},
-			Gauge: &dto.Gauge{Value: proto.Float64(1)},
-		})
+	big := func(first float64) *dto.MetricFamily {
+		f := &dto.MetricFamily{Name: new("kmod_test_big"), Help: new("Many series."), Type: dto.MetricType_GAUGE.Enum()}
+		for i := range 200 {
+			f.Metric = append(f.Metric, &dto.Metric{
+				Label: []*dto.LabelPair{{Name: new("module"), Value: new(fmt.Sprintf("nf_module_%03d", i))}},
+				Gauge: &dto.Gauge{Value: new(float64(1))},
+			})
+		}
+		f.Metric[0].Gauge.Value = new(first)
+		return f
 	}
+	family := big(1)
 	static := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return []*dto.MetricFamily{family}, nil })
 	h := metricsHandler(static, collector.NewFromCollectors(nil, nil, log.NewNopLogger()), 0, 0, log.NewNopLogger()).(*scrapeHandler)
 	var first string
@@ -156,8 +160,7 @@ func TestStableFamiliesCompressedLate(t *testing.T) {
 	scrape(true, "the next")
 	// A changed family starts again: stored.
 	h.deflateAfter = time.Hour
-	family = proto.Clone(family).(*dto.MetricFamily)
-	family.Metric[0].Gauge.Value = proto.Float64(2)
+	family = big(2)
 	first = ""
 	scrape(false, "a changed family")
 	scrape(false, "the changed family's second answer")
