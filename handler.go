@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -40,6 +41,8 @@ const minScrapeBudget = 100 * time.Millisecond
 // while the host is being read share the next read (see gather).
 func metricsHandler(static prometheus.Gatherer, kc *collector.KmodCollector, maxRequests int, offset time.Duration, logger log.Logger) http.Handler {
 	h := &scrapeHandler{static: static, kc: kc, offset: offset, errorLog: stdLogger{logger}, deflateAfter: deflateAfter}
+	h.idle, h.idleAfter, h.freeMemory = time.AfterFunc(time.Hour, h.rest), idleAfter, freeMemory
+	h.idle.Stop()
 	if maxRequests > 0 {
 		h.inFlight = make(chan struct{}, maxRequests)
 	}
@@ -59,7 +62,37 @@ type scrapeHandler struct {
 	running bool   // a round is reading the host
 	next    *round // the round the scrapes arriving now wait for
 	cache   encodedFamilies
-	cold    sync.Once
+	idle    *time.Timer // fires idleAfter after the last round, see rest
+	// idleAfter and freeMemory are the package's, but for tests.
+	idleAfter  time.Duration
+	freeMemory func()
+}
+
+// idleAfter is how long no scrape must come before the memory the last
+// ones used is handed back to the system (see rest): longer than the gaps
+// in a burst of scrapes, far shorter than Prometheus' interval.
+const idleAfter = time.Second
+
+// rest collects the garbage of the last rounds and returns the free
+// memory to the system, once no scrape came for idleAfter. Between
+// Prometheus' scrapes the heap would otherwise stay at the collector's
+// goal, twice the live heap and at least 4 MB, and the runtime would hand
+// the rest back only over minutes. The collection costs about a
+// millisecond, once per interval; under load the timer never fires.
+func (h *scrapeHandler) rest() {
+	h.mu.Lock()
+	busy := h.running
+	h.mu.Unlock()
+	if !busy {
+		h.freeMemory()
+	}
+}
+
+func freeMemory() {
+	// The first collection moves what the pools hold (answer buffers, the
+	// compressor's state) to their victim caches, the second frees it.
+	runtime.GC()
+	debug.FreeOSMemory()
 }
 
 func (h *scrapeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -215,15 +248,15 @@ func (h *scrapeHandler) run(rd *round) {
 		defer close(rd.done)
 		rd.families, rd.err = merged{h.static, h.kc.Within(rd.deadline)}.Gather()
 	}()
-	// The first reading parses every index file and drops the parses no
-	// question needed (kmod's modules.alias): several megabytes that the
-	// runtime would hand back to the system only over the next minutes.
-	h.cold.Do(func() { go debug.FreeOSMemory() })
 	h.mu.Lock()
 	next := h.next
 	if next == nil {
 		h.running = false
 		h.mu.Unlock()
+		// The first reading also parses every index file and drops the
+		// parses no question needed (kmod's modules.alias): several
+		// megabytes, handed back once the scrapes pause.
+		h.idle.Reset(h.idleAfter)
 		return
 	}
 	h.next = nil

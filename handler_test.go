@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,4 +165,37 @@ func TestStableFamiliesCompressedLate(t *testing.T) {
 	first = ""
 	scrape(false, "a changed family")
 	scrape(false, "the changed family's second answer")
+}
+
+// TestMemoryFreedOnceScrapesPause: the memory of the last scrapes is
+// handed back once none came for idleAfter, once per pause, and never
+// while scrapes keep coming.
+func TestMemoryFreedOnceScrapesPause(t *testing.T) {
+	h := metricsHandler(prometheus.NewRegistry(), collector.NewFromCollectors(nil, nil, log.NewNopLogger()), 0, 0, log.NewNopLogger()).(*scrapeHandler)
+	var frees atomic.Int32
+	h.idleAfter, h.freeMemory = 250*time.Millisecond, func() { frees.Add(1) }
+	scrape := func() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		if rec.Code != 200 {
+			t.Fatalf("scrape: %d", rec.Code)
+		}
+	}
+	// A burst: scrapes closer together than idleAfter.
+	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {
+		scrape()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := frees.Load(); n != 0 {
+		t.Errorf("memory freed %d times while scrapes kept coming", n)
+	}
+	time.Sleep(750 * time.Millisecond)
+	if n := frees.Load(); n != 1 {
+		t.Errorf("memory freed %d times after a pause, want once", n)
+	}
+	scrape()
+	time.Sleep(750 * time.Millisecond)
+	if n := frees.Load(); n != 2 {
+		t.Errorf("memory freed %d times after a second pause, want twice", n)
+	}
 }

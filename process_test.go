@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -66,4 +70,39 @@ func gatherByName(t *testing.T, g prometheus.Gatherer) map[string]*dto.MetricFam
 		out[f.GetName()] = f
 	}
 	return out
+}
+
+// TestNetOctetsReadAgainAfterReuse: a reading of /proc/self/net/netstat
+// serves the scrapes of the next netstatReuse, and no longer: the file is
+// read again, and its new values reported, after that, or when the clock
+// went back.
+func TestNetOctetsReadAgainAfterReuse(t *testing.T) {
+	c := newProcessCollector().(*processCollector)
+	now := time.Unix(1000, 0)
+	c.now = func() time.Time { return now }
+	c.netstat.path = filepath.Join(t.TempDir(), "netstat")
+	write := func(in, out int) {
+		t.Helper()
+		content := fmt.Sprintf("TcpExt: SyncookiesSent\nTcpExt: 0\nIpExt: InNoRoutes InOctets OutOctets\nIpExt: 0 %d %d\n", in, out)
+		if err := os.WriteFile(c.netstat.path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(what string, wantIn, wantOut float64) {
+		t.Helper()
+		in, out, err := c.netOctets()
+		if err != nil || in != wantIn || out != wantOut {
+			t.Errorf("%s: %v %v %v, want %v %v", what, in, out, err, wantIn, wantOut)
+		}
+	}
+	write(10, 20)
+	check("first", 10, 20)
+	write(11, 21)
+	now = now.Add(netstatReuse - time.Millisecond)
+	check("within the reuse", 10, 20)
+	now = now.Add(time.Millisecond)
+	check("after it", 11, 21)
+	write(12, 22)
+	now = now.Add(-time.Second)
+	check("clock gone back", 12, 22)
 }

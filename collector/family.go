@@ -95,6 +95,31 @@ func (s *Sink) Add(d *Desc, value float64, labels ...string) {
 	s.labels = append(s.labels, labels...)
 }
 
+// sinkMark is where a sink stood: what was added after it is since(mark).
+type sinkMark struct{ samples, labels int }
+
+func (s *Sink) mark() sinkMark { return sinkMark{len(s.samples), len(s.labels)} }
+
+// since is what was added after mark, sharing the sink's arrays.
+func (s *Sink) since(m sinkMark) Sink {
+	return Sink{samples: s.samples[m.samples:], labels: s.labels[m.labels:]}
+}
+
+// append adds every series of from, in order. A sample's labels are an
+// offset into from.labels, which from may share with a bigger sink (since)
+// and so may not start at offset 0: that base moves to the end of s.labels.
+func (s *Sink) append(from *Sink) {
+	if len(from.samples) == 0 {
+		return
+	}
+	shift := len(s.labels) - from.samples[0].labels
+	for _, smp := range from.samples {
+		smp.labels += shift
+		s.samples = append(s.samples, smp)
+	}
+	s.labels = append(s.labels, from.labels...)
+}
+
 func (s *Sink) labelsOf(smp *sample) []string {
 	values := s.labels[smp.labels : smp.labels+len(smp.desc.labels)]
 	for i, v := range values {

@@ -1,9 +1,12 @@
 package collector
 
 import (
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -69,6 +72,23 @@ var (
 type modulesCollector struct {
 	requirements func() Requirements
 	logger       log.Logger
+
+	mu   sync.Mutex
+	last modulesOutput
+}
+
+// modulesOutput is what the collector added for one module snapshot, the
+// requirements resolved against it and the kernel's configuration, with
+// the warnings it logged. The same three give the same series: a snapshot
+// is taken again by the next scrape only while nothing it read changed
+// (kmod.View.Snapshot), and it keeps its resolved requirements while the
+// configuration asks the same.
+type modulesOutput struct {
+	snap     *kmod.Snapshot
+	required unsafe.Pointer // the map of resolved requirements
+	config   unsafe.Pointer // the kernel configuration's map
+	series   Sink
+	warnings [][]any
 }
 
 // Update is update through a module snapshot of its own, for a caller
@@ -89,26 +109,30 @@ func (c *modulesCollector) update(sc *scrape, out *Sink) error {
 		errs = append(errs, m.err)
 	}
 	c.logSnapshot(s, m.invalid)
-	out.Add(modprobeBadLines, float64(len(s.BadLines)))
 	kconfig, _, haveConfig, err := sc.view.KernelConfig()
 	if err != nil {
 		errs = append(errs, err)
 	}
-	others := s.OtherReleases()
-	// Sized once: slices.Sorted(maps.Keys(...)) would grow it step by step,
-	// an allocation per doubling at every scrape.
-	names := make([]string, 0, len(m.required))
-	for name := range m.required {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		c.addModule(out, s, m, name, others)
-		if sym, ok := kmod.ConfigSymbol(name); ok && haveConfig {
-			out.Add(moduleKernelConfig, 1, name, sym, kconfig.Tristate(sym))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	last := &c.last
+	if err == nil && last.snap == s && last.required == reflect.ValueOf(m.required).UnsafePointer() && last.config == reflect.ValueOf(kconfig).UnsafePointer() {
+		out.append(&last.series)
+		for _, kv := range last.warnings {
+			c.logger.Log(kv...)
+		}
+	} else {
+		*last = modulesOutput{}
+		logger := &warningRecorder{next: c.logger}
+		from := out.mark()
+		c.addSeries(out, logger, s, m, kconfig, haveConfig)
+		if err == nil {
+			last.snap, last.required, last.config = s, reflect.ValueOf(m.required).UnsafePointer(), reflect.ValueOf(kconfig).UnsafePointer()
+			added := out.since(from)
+			last.series.append(&added)
+			last.warnings = logger.kept
 		}
 	}
-	c.addSourceFiles(out, s, m.spec)
 	if err := s.LateErr(); err != nil {
 		errs = append(errs, err)
 	}
@@ -118,13 +142,34 @@ func (c *modulesCollector) update(sc *scrape, out *Sink) error {
 	return nil
 }
 
+// addSeries adds the collector's series for the snapshot, the
+// requirements resolved against it and the kernel configuration.
+func (c *modulesCollector) addSeries(out *Sink, logger log.Logger, s *kmod.Snapshot, m *moduleState, kconfig kmod.KernelConfig, haveConfig bool) {
+	out.Add(modprobeBadLines, float64(len(s.BadLines)))
+	others := s.OtherReleases()
+	// Sized once: slices.Sorted(maps.Keys(...)) would grow it step by step,
+	// an allocation per doubling at every scrape.
+	names := make([]string, 0, len(m.required))
+	for name := range m.required {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		c.addModule(out, logger, s, m, name, others)
+		if sym, ok := kmod.ConfigSymbol(name); ok && haveConfig {
+			out.Add(moduleKernelConfig, 1, name, sym, kconfig.Tristate(sym))
+		}
+	}
+	c.addSourceFiles(out, logger, s, m.spec)
+}
+
 // addSourceFiles says which requirement sources were found and read.
-func (c *modulesCollector) addSourceFiles(out *Sink, s *kmod.Snapshot, spec Requirements) {
+func (c *modulesCollector) addSourceFiles(out *Sink, logger log.Logger, s *kmod.Snapshot, spec Requirements) {
 	for _, f := range s.SourceFiles(spec) {
 		out.Add(requirementSourceInfo, 1, f.Source, f.Path, strconv.FormatBool(f.Enabled))
 		out.Add(requirementSourceReadable, boolValue(f.Err == nil), f.Source, f.Path)
 		if f.Err != nil {
-			level.Warn(c.logger).Log("msg", "cannot read a requirement source's file: the modules it requires are unknown", "source", f.Source, "path", f.Path, "err", f.Err)
+			level.Warn(logger).Log("msg", "cannot read a requirement source's file: the modules it requires are unknown", "source", f.Source, "path", f.Path, "err", f.Err)
 		}
 	}
 }
@@ -147,7 +192,7 @@ func (c *modulesCollector) logSnapshot(s *kmod.Snapshot, invalid []kmod.BootEntr
 
 // addModule adds the series of one required module but its kernel_config,
 // which needs the kernel's configuration.
-func (c *modulesCollector) addModule(out *Sink, s *kmod.Snapshot, m *moduleState, name string, others []string) {
+func (c *modulesCollector) addModule(out *Sink, logger log.Logger, s *kmod.Snapshot, m *moduleState, name string, others []string) {
 	for _, src := range m.required[name] {
 		out.Add(moduleRequired, 1, name, src)
 	}
@@ -155,13 +200,13 @@ func (c *modulesCollector) addModule(out *Sink, s *kmod.Snapshot, m *moduleState
 	if !st.Known && s.ModuleSupport && s.ModulesDirPresent {
 		for _, p := range s.Origins(m.set, name) {
 			out.Add(requirementUnknown, 1, name, p.Source, p.Path, strconv.Itoa(p.Line))
-			level.Warn(c.logger).Log("msg", "a required name is no module, alias or built-in of any installed kernel", "module", name, "source", p.Source, "path", p.Path, "line", p.Line)
+			level.Warn(logger).Log("msg", "a required name is no module, alias or built-in of any installed kernel", "module", name, "source", p.Source, "path", p.Path, "line", p.Line)
 		}
 	}
 	// A bad module file is a verdict about that file, reported as its
 	// own series: the collector still read the host.
 	if st.FileErr != nil {
-		level.Warn(c.logger).Log("msg", "cannot read the module file's header", "module", name, "path", st.File, "err", st.FileErr)
+		level.Warn(logger).Log("msg", "cannot read the module file's header", "module", name, "path", st.File, "err", st.FileErr)
 	}
 	out.Add(moduleLoaded, boolValue(st.Loaded), name)
 	out.Add(moduleBuiltin, boolValue(st.Builtin), name)
@@ -216,4 +261,16 @@ func uniqueBlocks(blocks []kmod.Block) []kmod.Block {
 		}
 	}
 	return out
+}
+
+// warningRecorder passes log lines on and keeps them, to be logged again
+// when the series they came with are added again.
+type warningRecorder struct {
+	next log.Logger
+	kept [][]any
+}
+
+func (r *warningRecorder) Log(keyvals ...any) error {
+	r.kept = append(r.kept, slices.Clone(keyvals))
+	return r.next.Log(keyvals...)
 }

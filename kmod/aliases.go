@@ -23,6 +23,7 @@ type heldAliases struct {
 	// stall limit asks the snapshot beside the next one.
 	mu   sync.Mutex
 	fi   fs.FileInfo // set while the index is to be parsed on first use
+	stat fs.FileInfo // the file's, to parse it again after done dropped it
 	idx  *AliasIndex
 	used bool
 	err  error // the parse on first use failed
@@ -40,7 +41,7 @@ func (v *View) aliasesOf(hostPath string) (*heldAliases, error) {
 		}
 		return nil, err
 	}
-	a := &heldAliases{h: h, path: hostPath}
+	a := &heldAliases{h: h, path: hostPath, stat: fi}
 	if idx, ok := h.aliasCache.Peek(hostPath, fi); ok {
 		a.idx = idx
 		if idx == nil {
@@ -84,7 +85,8 @@ func (a *heldAliases) match(name string) []string { return a.index().match(name)
 func (a *heldAliases) len() int                   { return a.index().len() }
 func (a *heldAliases) at(i int) Alias             { return a.index().at(i) }
 
-// done drops the parse when this snapshot did not use it.
+// done drops the parse when this use of the snapshot did not use it; a
+// later use that does parses it again.
 func (a *heldAliases) done() {
 	if a == nil {
 		return
@@ -93,7 +95,18 @@ func (a *heldAliases) done() {
 	defer a.mu.Unlock()
 	if !a.used && a.idx != nil {
 		a.h.aliasCache.Forget(a.path)
+		a.idx, a.fi = nil, a.stat
 	}
+}
+
+// again starts another use of the snapshot (see Host.reuse).
+func (a *heldAliases) again() {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.used = false
 }
 
 // LateErr is what went wrong answering questions after the snapshot was

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -49,6 +50,9 @@ type Host struct {
 	filesAsked        atomic.Int32 // module files the last snapshot looked for
 	lookupsAsked      atomic.Int32 // names the last snapshot resolved
 	directivesRead    atomic.Int32 // modprobe.d directives the last snapshot read
+
+	lastMu sync.Mutex
+	last   *Snapshot // the one the next scrape may take again (see reuse)
 }
 
 // NewHost returns a Host reading the filesystems at p.

@@ -23,6 +23,7 @@ func (s *Snapshot) IsBuiltin(name string) bool {
 		return b
 	}
 	b := s.inSysModuleWithoutInitstate(name)
+	s.prove(func() bool { return s.inSysModuleWithoutInitstate(name) == b })
 	if s.memo.sysBuiltin == nil {
 		s.memo.sysBuiltin = map[string]bool{}
 	}

@@ -1,8 +1,9 @@
 package kmod
 
 // memo holds what one snapshot has already looked up, so that a scrape
-// resolves and stats each path once however many modules ask. It lives only
-// as long as the snapshot: the next scrape starts fresh.
+// resolves and stats each path once however many modules ask. It lives as
+// long as the snapshot, which the next scrape takes again only while
+// nothing it read changed (see Host.reuse).
 type memo struct {
 	files   map[string]foundFile
 	lookups map[string][]string
@@ -20,4 +21,17 @@ type memo struct {
 	fail2ban *f2bState
 	// directives: s.Modprobe by kind, made on first use.
 	directives *directiveIndex
+	// status: Module's answers; reqs: the last requirements asked for.
+	status map[string]ModuleStatus
+	reqs   *requirementsMemo
+}
+
+// requirementsMemo is the snapshot's answer to one spec and backend.
+type requirementsMemo struct {
+	spec     RequirementSpec
+	backend  string
+	set      RequirementSet
+	required map[string][]string // Resolved(set), once asked
+	files    []SourceFile        // SourceFiles(spec), once asked
+	filesSet bool
 }

@@ -3,6 +3,7 @@ package kmod
 import (
 	"io/fs"
 	"path"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -97,8 +98,14 @@ func (s *Snapshot) treeIndexOf(dir string) map[string]string {
 	if s.trees == nil {
 		s.trees = map[string]map[string]string{}
 	}
-	real, err := s.host.root.Resolve(dir)
-	if err != nil {
+	real, idx, err := s.walkTree(dir)
+	// Resolve is not counted in the root's Asked, and the walk is checked
+	// by its own watch: the next scrape does both again.
+	s.prove(func() bool {
+		real2, idx2, err2 := s.walkTree(dir)
+		return real2 == real && sameErr(err2, err) && reflect.ValueOf(idx2).UnsafePointer() == reflect.ValueOf(idx).UnsafePointer()
+	})
+	if real == "" {
 		s.treeErr = err
 		s.trees[dir] = map[string]string{}
 		return s.trees[dir]
@@ -107,12 +114,22 @@ func (s *Snapshot) treeIndexOf(dir string) map[string]string {
 		s.walked = map[string]bool{}
 	}
 	s.walked[real] = true
-	idx, err := s.host.trees.Walk(real, dir, func(files []string) map[string]string { return moduleIndex(files, dir) })
 	if err != nil {
 		s.treeErr = err
 	}
 	s.trees[dir] = idx
 	return idx
+}
+
+// walkTree resolves the release directory dir and walks it, or returns
+// the host's last walk of it while none of its directories changed.
+func (s *Snapshot) walkTree(dir string) (real string, idx map[string]string, err error) {
+	real, err = s.host.root.Resolve(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	idx, err = s.host.trees.Walk(real, dir, func(files []string) map[string]string { return moduleIndex(files, dir) })
+	return real, idx, err
 }
 
 // TreeErr is why the walk of the running release's tree stopped early, if it

@@ -55,7 +55,21 @@ type ModuleStatus struct {
 }
 
 // Module answers every check for one (resolved, normalized) module.
+// The answer is kept with the snapshot: its slices are shared, read them
+// only.
 func (s *Snapshot) Module(name string) ModuleStatus {
+	if st, ok := s.memo.status[name]; ok {
+		return st
+	}
+	st := s.module(name)
+	if s.memo.status == nil {
+		s.memo.status = make(map[string]ModuleStatus, s.host.lookupsAsked.Load())
+	}
+	s.memo.status[name] = st
+	return st
+}
+
+func (s *Snapshot) module(name string) ModuleStatus {
 	st := ModuleStatus{Name: name}
 	if m, ok := s.Loaded[name]; ok {
 		st.State = m.State

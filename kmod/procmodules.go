@@ -17,19 +17,22 @@ type loadedCache struct {
 	data []byte
 	mods map[string]LoadedModule
 	err  error
+	gen  uint64 // counts the parses: the same gen, the same bytes
 }
 
 // parse returns ParseProcModules(data), reusing the last result when data
-// is the same. The map is shared: callers must not modify it.
-func (c *loadedCache) parse(data []byte) (map[string]LoadedModule, error) {
+// is the same, and which parse it is. The map is shared: callers must not
+// modify it.
+func (c *loadedCache) parse(data []byte) (map[string]LoadedModule, uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.mods != nil && bytes.Equal(c.data, data) {
-		return c.mods, c.err
+		return c.mods, c.gen, c.err
 	}
 	c.mods, c.err = ParseProcModules(data)
 	c.data = append(c.data[:0], data...)
-	return c.mods, c.err
+	c.gen++
+	return c.mods, c.gen, c.err
 }
 
 // LoadedModule is one line of /proc/modules. The "used by" column is not

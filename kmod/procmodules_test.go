@@ -34,21 +34,21 @@ func TestParseProcModules(t *testing.T) {
 func TestLoadedCacheFollowsContent(t *testing.T) {
 	var c loadedCache
 	a := []byte("xt_state 16384 2 - Live 0x0\nnf_conntrack 176128 3 xt_state, Live 0x0\n")
-	first, err := c.parse(a)
+	first, firstGen, err := c.parse(a)
 	if err != nil || len(first) != 2 {
 		t.Fatalf("first parse: %v %v", first, err)
 	}
-	// The same bytes in another buffer: the same map.
-	again, _ := c.parse(append([]byte(nil), a...))
-	if reflect.ValueOf(again).UnsafePointer() != reflect.ValueOf(first).UnsafePointer() {
-		t.Error("identical content parsed again")
+	// The same bytes in another buffer: the same map, the same parse.
+	again, againGen, _ := c.parse(append([]byte(nil), a...))
+	if reflect.ValueOf(again).UnsafePointer() != reflect.ValueOf(first).UnsafePointer() || againGen != firstGen {
+		t.Errorf("identical content parsed again (parse %d, then %d)", firstGen, againGen)
 	}
 	// The caller's buffer is not kept: rewriting it after a new parse
 	// must not change what the cache compares with.
 	b := []byte("xt_state 16384 2 - Live 0x0\n")
 	c.parse(b)
 	copy(b, "nf_state")
-	if m, _ := c.parse([]byte("nf_state 16384 2 - Live 0x0\n")); m["nf_state"].Name != "nf_state" {
+	if m, gen, _ := c.parse([]byte("nf_state 16384 2 - Live 0x0\n")); m["nf_state"].Name != "nf_state" || gen == firstGen {
 		t.Errorf("the cache followed the caller's buffer: %v", m)
 	}
 	for _, tc := range []struct {
@@ -66,7 +66,7 @@ func TestLoadedCacheFollowsContent(t *testing.T) {
 			map[string]LoadedModule{"nf_conntrack": {"nf_conntrack", 176128, 3, "Live"}}, true},
 		{"empty", "", map[string]LoadedModule{}, false},
 	} {
-		got, err := c.parse([]byte(tc.data))
+		got, _, err := c.parse([]byte(tc.data))
 		if !reflect.DeepEqual(got, tc.want) || (err != nil) != tc.wantErr {
 			t.Errorf("%s: got %v, %v", tc.name, got, err)
 		}

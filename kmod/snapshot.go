@@ -3,9 +3,11 @@ package kmod
 import (
 	"errors"
 	"fmt"
-	"github.com/kmod-exporter/kmod_exporter/kmod/internal/hostfs"
 	"path"
+	"slices"
 	"strings"
+
+	"github.com/kmod-exporter/kmod_exporter/kmod/internal/hostfs"
 )
 
 // Snapshot is everything read from the host in one scrape. Its methods
@@ -46,18 +48,42 @@ type Snapshot struct {
 	fallbackAliases *AliasIndex
 
 	memo memo
+
+	// What the next scrape needs to take this snapshot again instead of
+	// reading a new one (Host.reuse): err is what reading it returned;
+	// asked the root's count (hostfs.Root.Asked) when this use began;
+	// proofs read again what it read outside the root (/proc, /sys, tree
+	// walks), each true while the answer is the same. inUse is set from
+	// the snapshot's taking to its Done, under the host's lastMu; noReuse
+	// marks one whose reading failed in a way no proof covers.
+	err     error
+	asked   uint64
+	proofs  []func() bool
+	inUse   bool
+	noReuse bool
+	loadGen uint64 // the loaded cache's parse this snapshot's Loaded is
 }
 
 // Snapshot reads the host's module state, sharing the view's reads: one
 // reader per source, each adding what it read and its errors. A non-nil
 // error means part of the state could not be read; the snapshot is still
 // usable for the rest.
+//
+// The snapshot of the scrape before is taken again, with what it already
+// answered, when nothing it read can have changed: the root's files asked
+// nothing and inotify reported nothing since (hostfs.Root.Asked), the
+// kernel and its trees are the same, and each /proc and /sys file it read
+// reads the same. The caller must not change what it returns.
 func (v *View) Snapshot() (*Snapshot, error) {
+	asked, watched := v.host.root.Asked()
 	k, err := v.Kernel()
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Kernel: k, host: v.host, view: v, Loaded: map[string]LoadedModule{}}
+	if s := v.host.reuse(v, k, asked, watched); s != nil {
+		return s, s.err
+	}
+	s := &Snapshot{Kernel: k, host: v.host, view: v, Loaded: map[string]LoadedModule{}, asked: asked, noReuse: !watched}
 	// confs are the configuration files read; the others leave the cache.
 	confs := map[string]bool{}
 	errs := []error{
@@ -68,7 +94,50 @@ func (v *View) Snapshot() (*Snapshot, error) {
 		s.readBootLists(confs),
 	}
 	v.host.confCache.Retain(confs)
-	return s, errors.Join(errs...)
+	s.err = errors.Join(errs...)
+	v.host.taken(s)
+	return s, s.err
+}
+
+// prove records a check that what the snapshot read outside the root
+// still reads the same (see Host.reuse).
+func (s *Snapshot) prove(same func() bool) { s.proofs = append(s.proofs, same) }
+
+// reuse returns the host's last snapshot, taken for view v, if nothing it
+// read can have changed since its last use began (see View.Snapshot): asked
+// is the root's count now, watched whether the root's changes are seen.
+func (h *Host) reuse(v *View, k Kernel, asked uint64, watched bool) *Snapshot {
+	h.lastMu.Lock()
+	defer h.lastMu.Unlock()
+	s := h.last
+	if s == nil || !watched || s.inUse || s.noReuse || s.asked != asked || !s.Kernel.equal(k) {
+		return nil
+	}
+	s.view = v // lazy answers read through this scrape's view from now on
+	for _, same := range s.proofs {
+		if !same() {
+			h.last = nil
+			return nil
+		}
+	}
+	s.inUse = true
+	s.aliases.again()
+	return s
+}
+
+// taken makes s the snapshot the next scrape may take again.
+func (h *Host) taken(s *Snapshot) {
+	h.lastMu.Lock()
+	defer h.lastMu.Unlock()
+	s.inUse = true
+	h.last = s
+}
+
+// equal reports whether two readings of the kernel agree.
+func (k Kernel) equal(o Kernel) bool {
+	return k.Release == o.Release && k.ModuleSupport == o.ModuleSupport && k.ModulesDir == o.ModulesDir &&
+		k.ModulesDirPresent == o.ModulesDirPresent && k.ModulesDepPresent == o.ModulesDepPresent &&
+		k.ModulesDepModTime.Equal(o.ModulesDepModTime) && slices.Equal(k.Trees, o.Trees)
 }
 
 // readLoaded reads /proc/modules, on kernels with module support.
@@ -79,11 +148,21 @@ func (s *Snapshot) readLoaded() error {
 	proc := s.host.proc
 	data, _, err := proc.ReadFile("modules", maxIndexFile)
 	if err != nil {
+		s.noReuse = true
 		return err
 	}
-	if s.Loaded, err = s.host.loaded.parse(data); err != nil {
+	if s.Loaded, s.loadGen, err = s.host.loaded.parse(data); err != nil {
+		s.noReuse = true
 		return fmt.Errorf("%s: %w", proc.Path("modules"), err)
 	}
+	s.prove(func() bool {
+		data, _, err := proc.ReadFile("modules", maxIndexFile)
+		if err != nil {
+			return false
+		}
+		_, gen, err := s.host.loaded.parse(data)
+		return err == nil && gen == s.loadGen
+	})
 	return nil
 }
 
@@ -107,10 +186,15 @@ func (s *Snapshot) readIndexes() error {
 // readCmdline reads the kernel command line and the blacklists on it.
 func (s *Snapshot) readCmdline() error {
 	data, _, err := s.host.proc.ReadFile("cmdline", 1<<20)
+	s.prove(func() bool {
+		again, _, err2 := s.host.proc.ReadFile("cmdline", 1<<20)
+		return sameErr(err, err2) && string(again) == string(data)
+	})
 	if err != nil {
 		if NotApplicable(err) {
 			return nil
 		}
+		s.noReuse = true
 		return err
 	}
 	// procfs splits the command line on spaces and so loses quoting; the
@@ -185,12 +269,24 @@ func (s *Snapshot) readBootLists(confs map[string]bool) error {
 	return errors.Join(errs...)
 }
 
-// Done ends the snapshot: headers cached for module files it did not read
-// are dropped, so the cache follows the set of required modules.
+// Done ends the snapshot's use by one scrape: headers cached for module
+// files it did not read are dropped, so the cache follows the set of
+// required modules, and the next scrape may take it again.
 func (s *Snapshot) Done() {
+	s.host.lastMu.Lock()
+	s.inUse = false
+	s.host.lastMu.Unlock()
 	s.host.modinfoCache.Retain(s.readModules)
 	s.host.trees.Retain(s.walked)
 	s.host.filesAsked.Store(int32(len(s.memo.files)))
 	s.host.lookupsAsked.Store(int32(len(s.memo.lookups)))
 	s.aliases.done()
+}
+
+// sameErr reports whether two reads failed alike (or both succeeded).
+func sameErr(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Error() == b.Error()
 }

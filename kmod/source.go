@@ -109,7 +109,26 @@ func ManagerNames() []string {
 }
 
 // Requirements asks every source what it requires, with where it asks.
+//
+// The answer is kept for the last spec and backend asked: share it, read it
+// only.
 func (s *Snapshot) Requirements(spec RequirementSpec, backend string) RequirementSet {
+	if r := s.memo.reqs; r != nil && r.backend == backend && r.spec.equal(spec) {
+		return r.set
+	}
+	set := s.requirements(spec, backend)
+	s.memo.reqs = &requirementsMemo{spec: spec, backend: backend, set: set}
+	return set
+}
+
+// equal reports whether two specs ask for the same.
+func (spec RequirementSpec) equal(o RequirementSpec) bool {
+	return spec.IncludeBoot == o.IncludeBoot && slices.Equal(spec.Modules, o.Modules) &&
+		slices.Equal(spec.Rulesets, o.Rulesets) &&
+		(spec.Managers == nil) == (o.Managers == nil) && slices.Equal(spec.Managers, o.Managers)
+}
+
+func (s *Snapshot) requirements(spec RequirementSpec, backend string) RequirementSet {
 	// Sized up front: a scrape with hundreds of names would otherwise
 	// grow the list several times.
 	names := len(spec.Modules)
@@ -139,7 +158,22 @@ func (s *Snapshot) Required(spec RequirementSpec, backend string) (required map[
 
 // Resolved is the set's modules (normalized, through aliases) and the
 // sources requiring each.
+//
+// The answer to the set Requirements last returned is kept: read it only.
 func (s *Snapshot) Resolved(set RequirementSet) map[string][]string {
+	r := s.memo.reqs
+	memoed := r != nil && len(set.Found) == len(r.set.Found) && (len(set.Found) == 0 || &set.Found[0] == &r.set.Found[0])
+	if memoed && r.required != nil {
+		return r.required
+	}
+	required := s.resolved(set)
+	if memoed {
+		r.required = required
+	}
+	return required
+}
+
+func (s *Snapshot) resolved(set RequirementSet) map[string][]string {
 	required := make(map[string][]string, len(set.Found))
 	// Most modules have one source: they share a one-element slice of it,
 	// with no room, so that adding a second copies.

@@ -150,7 +150,13 @@ func (s *Snapshot) kubeProxyRelease(st kubeProxyState) release {
 // conntrackTCPLiberal is /proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal
 // read as kube-proxy reads it: set when non-zero.
 func (s *Snapshot) conntrackTCPLiberal() bool {
-	data, _, err := s.view.host.proc.ReadFile("sys/net/netfilter/nf_conntrack_tcp_be_liberal", 64)
+	liberal := s.readTCPLiberal()
+	s.prove(func() bool { return s.readTCPLiberal() == liberal })
+	return liberal
+}
+
+func (s *Snapshot) readTCPLiberal() bool {
+	data, _, err := s.host.proc.ReadFile("sys/net/netfilter/nf_conntrack_tcp_be_liberal", 64)
 	v := strings.TrimSpace(string(data))
 	return err == nil && v != "" && v != "0"
 }

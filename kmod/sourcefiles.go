@@ -31,7 +31,23 @@ type sourceFileChecker interface {
 
 // SourceFiles lists the files and directories each requirement source
 // reads for spec that exist on the host, in the order of the sources.
+//
+// The answer for the spec Requirements was last asked for is kept: read it
+// only.
 func (s *Snapshot) SourceFiles(spec RequirementSpec) []SourceFile {
+	r := s.memo.reqs
+	memoed := r != nil && r.spec.equal(spec)
+	if memoed && r.filesSet {
+		return r.files
+	}
+	files := s.sourceFiles(spec)
+	if memoed {
+		r.files, r.filesSet = files, true
+	}
+	return files
+}
+
+func (s *Snapshot) sourceFiles(spec RequirementSpec) []SourceFile {
 	var out []SourceFile
 	for _, src := range requirementSources {
 		var bad map[string]error
@@ -60,11 +76,17 @@ func (s *Snapshot) SourceFiles(spec RequirementSpec) []SourceFile {
 // in the host's procfs, the others under its root.
 func (s *Snapshot) readable(hostPath string) error {
 	if rel, ok := strings.CutPrefix(hostPath, "/proc/"); ok {
-		f, err := s.view.host.proc.Open(rel)
-		if err == nil {
-			f.Close()
-		}
+		err := s.procReadable(rel)
+		s.prove(func() bool { return sameErr(s.procReadable(rel), err) })
 		return err
 	}
 	return s.view.files.Readable(hostPath)
+}
+
+func (s *Snapshot) procReadable(rel string) error {
+	f, err := s.host.proc.Open(rel)
+	if err == nil {
+		f.Close()
+	}
+	return err
 }

@@ -37,6 +37,10 @@ type statMemo struct {
 	dirs    map[string]int32 // real directory -> its watch
 	watches map[int32]*memoDir
 	answers map[memoKey]memoAnswer
+	// asked counts what could make an answer given before differ from the
+	// files now: the files asked (to fill the memo or directly) and the
+	// answers dropped for a change. See Root.Asked.
+	asked atomic.Uint64
 }
 
 // memoDir is one watched directory and the answers looked up in it.
@@ -95,6 +99,7 @@ func (m *statMemo) begin() {
 func (m *statMemo) changed(wd int32, gone bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.asked.Add(1)
 	d := m.watches[wd]
 	if d == nil {
 		return
@@ -118,6 +123,7 @@ func (m *statMemo) changedAll() {
 }
 
 func (m *statMemo) dropAll() {
+	m.asked.Add(1)
 	clear(m.answers)
 	for _, d := range m.watches {
 		clear(d.keys)
@@ -150,6 +156,7 @@ func (m *statMemo) get(k memoKey, trace func(visit func(dir string) bool) bool, 
 		return ok
 	})
 	memoComputes.Add(1)
+	m.asked.Add(1)
 	a = compute()
 	if !watched {
 		return a

@@ -49,6 +49,27 @@ func NewRoot(dir string) Root {
 	return Root{dir: dir, fd: openRootDir(dir), memo: newStatMemo(dir)}
 }
 
+// Asked is a count that stands still while every answer the root gave
+// since it was taken is what its files would give now: it moves when a
+// file is asked anything directly or to fill the memo, and when inotify
+// drops kept answers for a change (seen when a Scope begins). Resolve is
+// not counted: its callers check its answer again themselves. ok is false
+// where changes are not watched (no inotify): then nothing can be shown
+// unchanged.
+func (r Root) Asked() (n uint64, ok bool) {
+	if r.memo == nil {
+		return 0, false
+	}
+	return r.memo.asked.Load(), true
+}
+
+// ask counts one question put to the files (see Asked).
+func (r Root) ask() {
+	if r.memo != nil {
+		r.memo.asked.Add(1)
+	}
+}
+
 // Dir is the directory the host's "/" is mounted at.
 func (r Root) Dir() string { return r.dir }
 

@@ -38,6 +38,7 @@ func openRootDir(dir string) *os.File {
 // openFD opens a host path inside the root with the given flags, returning
 // the descriptor and the file's name on this machine (for errors).
 func (r Root) openFD(p string, flags int) (int, string, error) {
+	r.ask()
 	p = path.Clean("/" + p)
 	name := filepath.Join(r.dir, p)
 	if r.fd == nil {
@@ -75,6 +76,7 @@ func (r Root) open(p string, flags int) (*os.File, error) {
 // Stat follows links like stat(2) on the host.
 func (r Root) Stat(p string) (fs.FileInfo, error) {
 	if r.fd == nil {
+		r.ask()
 		real, err := r.Resolve(p)
 		if err != nil {
 			return nil, err
@@ -87,6 +89,7 @@ func (r Root) Stat(p string) (fs.FileInfo, error) {
 // Lstat is Stat without following a final link, like lstat(2) on the host.
 func (r Root) Lstat(p string) (fs.FileInfo, error) {
 	if r.fd == nil {
+		r.ask()
 		real, err := r.Resolve(path.Dir(path.Clean("/" + p)))
 		if err != nil {
 			return nil, err
