@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kmod-exporter/kmod_exporter/check"
 	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
@@ -21,6 +22,12 @@ import (
 // shipped systemd units. All guests are booted first, longest first and
 // one per CPU, then each part is checked.
 func TestVM(t *testing.T) {
+	// The suite boots some thirty guests under TCG, about a quarter of an
+	// hour: go test's default timeout (10 minutes) would end it midway.
+	if d, ok := t.Deadline(); ok && time.Until(d) < vmSuiteTime {
+		testenv.Missing(t, fmt.Sprintf("a test timeout of %s or more (this run has %s left)", vmSuiteTime, time.Until(d).Round(time.Second)),
+			"make vmtest, or go test -timeout 30m -run TestVM ./internal/vmtest")
+	}
 	ks := Kernels(t)
 	var specs []Spec
 	causes := causeBoots(t, ks)
@@ -38,6 +45,9 @@ func TestVM(t *testing.T) {
 	t.Run("systemd", func(t *testing.T) { checkSystemd(t, ks, results) })
 	t.Run("managers", func(t *testing.T) { checkManagers(t, ks, results) })
 }
+
+// vmSuiteTime is what TestVM needs on CI's 2-core machine, with margin.
+const vmSuiteTime = 25 * time.Minute
 
 // bin holds the static binaries copied into every guest.
 var bin struct {
