@@ -218,3 +218,76 @@ func TestMemoDropsOnlyWhatChanged(t *testing.T) {
 		t.Errorf("with nothing changed, %d answers were asked again", n)
 	}
 }
+
+// TestAskedStandsStillOnlyWhileNothingChanged: Root.Asked moves when a
+// file is asked anything (to fill the memo or directly) and when a change
+// drops answers, and only then.
+func TestAskedStandsStillOnlyWhileNothingChanged(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "etc/modprobe.d/a.conf", "blacklist x\n")
+	write(t, dir, "lib/modules/m.ko", "ELF\n")
+	root := NewRoot(dir)
+	asked := func() uint64 {
+		t.Helper()
+		n, ok := root.Asked()
+		if !ok {
+			t.Fatal("a root with a memo cannot say whether it was asked")
+		}
+		return n
+	}
+	scope := func() *Scope {
+		sc := root.Scope()
+		t.Cleanup(sc.Close)
+		for _, p := range []string{"/etc/modprobe.d/a.conf", "/etc/modprobe.d", "/lib/modules/m.ko"} {
+			if _, err := sc.Stat(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := sc.ReadDir("/etc/modprobe.d"); err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	before := asked()
+	scope()
+	if asked() == before {
+		t.Fatal("the first questions did not move the count")
+	}
+	steps := []struct {
+		what  string
+		act   func()
+		moves bool
+	}{
+		{"the same questions again", func() { scope() }, false},
+		{"a file read directly", func() {
+			if _, _, err := root.ReadFile("/lib/modules/m.ko", 1<<10); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"the same questions once more", func() { scope() }, false},
+		{"a file rewritten", func() { write(t, dir, "etc/modprobe.d/a.conf", "blacklist y\n"); scope() }, true},
+		{"quiet again", func() { scope() }, false},
+		{"a file added to a listed directory", func() { write(t, dir, "etc/modprobe.d/b.conf", ""); scope() }, true},
+		{"a module file touched", func() {
+			now := time.Now()
+			must(t, os.Chtimes(filepath.Join(dir, "lib/modules/m.ko"), now, now))
+			scope()
+		}, true},
+		{"quiet at last", func() { scope() }, false},
+		// The answers dropped move it, before anything is asked again.
+		{"a change seen when a scope begins", func() {
+			write(t, dir, "etc/modprobe.d/a.conf", "blacklist z\n")
+			root.Scope().Close()
+		}, true},
+	}
+	for _, st := range steps {
+		n := asked()
+		st.act()
+		if moved := asked() != n; moved != st.moves {
+			t.Errorf("%s: the count moved %v, want %v", st.what, moved, st.moves)
+		}
+	}
+	if _, ok := root.ByHand().Asked(); ok {
+		t.Error("a root without a memo says it can tell whether it was asked")
+	}
+}
