@@ -1,11 +1,9 @@
 package collector
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/go-kit/log"
@@ -16,27 +14,6 @@ import (
 	"github.com/kmod-exporter/kmod_exporter/internal/testenv"
 	"github.com/kmod-exporter/kmod_exporter/kmod"
 )
-
-// syncBuffer is a log destination safe for the collectors' goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// take returns what was logged since the last take.
-func (b *syncBuffer) take() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	b.buf.Reset()
-	return s
-}
 
 // modulesText is the modules collector's series as text, without the
 // scrape durations, which differ every time.
@@ -67,7 +44,7 @@ func TestModulesSeriesAddedAgainOnlyWhileUnchanged(t *testing.T) {
 		Modules:  []Requirement{{Name: "nf_conntrack", Source: "flag"}, {Name: "no_such_module", Source: "flag"}},
 		Rulesets: kmod.RulesetPaths(kmod.DefaultRulesets...),
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	newCollector := func(logger log.Logger) *KmodCollector {
 		kc, err := New(Options{Host: fixtureHost(dir), Requirements: func() Requirements { return reqs }}, logger, "modules")
 		must(t, err)
@@ -87,7 +64,7 @@ func TestModulesSeriesAddedAgainOnlyWhileUnchanged(t *testing.T) {
 		if want := modulesText(t, newCollector(log.NewNopLogger())); got != want {
 			t.Errorf("%s: series differ from a new collector's:\n got %s\nwant %s", what, got, want)
 		}
-		if n := strings.Count(logs.take(), unknown); n != 1 {
+		if n := strings.Count(logs.Take(), unknown); n != 1 {
 			t.Errorf("%s: the unknown name's warning was logged %d times, want once", what, n)
 		}
 		return lastSnap()
@@ -105,7 +82,7 @@ func TestModulesSeriesAddedAgainOnlyWhileUnchanged(t *testing.T) {
 	if got := modulesText(t, kc); !strings.Contains(got, `kmod_module_blacklisted{module="nf_conntrack"} 1`) {
 		t.Errorf("the blacklist is not reported:\n%s", got)
 	}
-	logs.take()
+	logs.Take()
 	// The requirements changed: the snapshot may be the same, its series
 	// for them are not.
 	reqs.Modules = reqs.Modules[:1]
@@ -113,7 +90,7 @@ func TestModulesSeriesAddedAgainOnlyWhileUnchanged(t *testing.T) {
 	if strings.Contains(got, "no_such_module") {
 		t.Errorf("a name no longer required is still reported:\n%s", got)
 	}
-	if n := strings.Count(logs.take(), unknown); n != 0 {
+	if n := strings.Count(logs.Take(), unknown); n != 0 {
 		t.Errorf("the warning of a name no longer required was logged %d times", n)
 	}
 }

@@ -56,7 +56,7 @@ func TestContainer(t *testing.T) {
 	daemon := exec.CommandContext(ctx, dockerd, "--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "docker.pid"), "-H", sock, "--bridge=none", "--iptables=false", "--ip-forward=false",
 		"--ip-masq=false", "--storage-driver=vfs")
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	daemon.Stdout, daemon.Stderr = logs, logs
 	must(t, daemon.Start())
 	done := make(chan struct{})

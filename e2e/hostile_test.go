@@ -264,7 +264,7 @@ func hugeModinfo(t *testing.T, host, name string) {
 
 // logged waits up to 5 s for a log line: the exporter's stderr reaches the
 // test through a pipe, after the scrape's response.
-func logged(logs *syncBuffer, s string) bool {
+func logged(logs *testenv.SyncBuffer, s string) bool {
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if strings.Contains(logs.String(), s) {
 			return true
@@ -275,7 +275,7 @@ func logged(logs *syncBuffer, s string) bool {
 	}
 }
 
-func checkHostile(t *testing.T, tc hostileCase, body string, logs *syncBuffer) {
+func checkHostile(t *testing.T, tc hostileCase, body string, logs *testenv.SyncBuffer) {
 	t.Helper()
 	for _, c := range []string{"kernel", "memory", "modules", "firewall", "conntrack"} {
 		want := "1"
@@ -320,7 +320,7 @@ func TestUnreadableFiles(t *testing.T) {
 	cmd := exec.Command(bin, "--path.procfs="+filepath.Join(host, "proc"), "--path.sysfs="+filepath.Join(host, "sys"),
 		"--path.rootfs="+host, "--web.listen-address="+addr, "--web.disable-exporter-metrics")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	must(t, cmd.Start())
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })

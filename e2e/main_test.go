@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,26 +64,8 @@ func freePort(t testing.TB) string {
 // exporter is a running exporter process, stopped when the test ends.
 type exporter struct {
 	addr string
-	logs *syncBuffer
+	logs *testenv.SyncBuffer
 	cmd  *exec.Cmd
-}
-
-// syncBuffer is written by the process's output copier while a test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func startExporter(t testing.TB, args ...string) *exporter {
@@ -99,14 +79,14 @@ func startExporter(t testing.TB, args ...string) *exporter {
 // startProcess starts a server on a loopback port it picks (trying again
 // if the port is taken meanwhile), waits until path answers 200, and stops
 // it when the test ends.
-func startProcess(t testing.TB, name, bin string, args func(addr string) []string, path string) (string, *syncBuffer, *exec.Cmd) {
+func startProcess(t testing.TB, name, bin string, args func(addr string) []string, path string) (string, *testenv.SyncBuffer, *exec.Cmd) {
 	t.Helper()
-	var logs *syncBuffer
+	var logs *testenv.SyncBuffer
 	for attempt := 0; attempt < 3; attempt++ {
 		addr := freePort(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		cmd := exec.CommandContext(ctx, bin, args(addr)...)
-		logs = &syncBuffer{}
+		logs = &testenv.SyncBuffer{}
 		cmd.Stdout, cmd.Stderr = logs, logs
 		if err := cmd.Start(); err != nil {
 			cancel()

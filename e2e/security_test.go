@@ -82,7 +82,7 @@ func TestTLSAndBasicAuth(t *testing.T) {
 
 	addr := freePort(t)
 	cmd := exec.Command(binary, append(scenarioArgs("healthy"), "--web.listen-address="+addr, "--web.config.file="+webConfig)...)
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	must(t, cmd.Start())
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })

@@ -25,14 +25,7 @@ func TestCachesFollowFileChanges(t *testing.T) {
 	dep, err := os.ReadFile(filepath.Join(dir, "modules.dep"))
 	must(t, err)
 	writeFile(t, filepath.Join(dir, "modules.dep"), strings.Replace(string(dep), "kernel/lib/libcrc32c.ko\n", "kernel/lib/libcrc32c.ko\nextra/new.ko:\n", 1))
-	// Replace nf_conntrack's file with another release's build.
-	other := copyTree(t, "release-mismatch")
-	data, err := os.ReadFile(filepath.Join(other, "root/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz"))
-	must(t, err)
-	target := filepath.Join(dir, "kernel/net/netfilter/nf_conntrack.ko.xz")
-	must(t, os.WriteFile(target, data, 0o644))
-	future := time.Now().Add(time.Hour)
-	must(t, os.Chtimes(target, future, future))
+	replaceWithOtherBuild(t, filepath.Join(d, "root"))
 
 	s, err = readSnapshot(t, h)
 	must(t, err)
@@ -48,6 +41,20 @@ func TestCachesFollowFileChanges(t *testing.T) {
 	if got := s.Module("nf_conntrack").FileRelease; got != "6.1.0-17-amd64" {
 		t.Errorf("module file change not seen: %q", got)
 	}
+}
+
+// replaceWithOtherBuild replaces nf_conntrack's file under the host root
+// with a build for another release (the release-mismatch fixture's),
+// newer than modules.dep.
+func replaceWithOtherBuild(t *testing.T, root string) {
+	t.Helper()
+	const file = "lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz"
+	data, err := os.ReadFile(filepath.Join(copyTree(t, "release-mismatch"), "root", file))
+	must(t, err)
+	target := filepath.Join(root, file)
+	must(t, os.WriteFile(target, data, 0o644))
+	future := time.Now().Add(time.Hour)
+	must(t, os.Chtimes(target, future, future))
 }
 
 func TestMoreCachesFollowFileChanges(t *testing.T) {

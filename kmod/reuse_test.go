@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // reuseAnswers is what a scrape asks of a snapshot: module statuses and
@@ -107,15 +106,7 @@ func testSnapshotReuse(t *testing.T, names []string) {
 			writeFile(t, filepath.Join(root, "etc/modprobe.d/fw.conf"), "blacklist nf_conntrack\n")
 		}, ""},
 		{"/proc/modules without xt_recent", func() {
-			data, err := os.ReadFile(filepath.Join(proc, "modules"))
-			must(t, err)
-			var kept []string
-			for _, l := range strings.SplitAfter(string(data), "\n") {
-				if !strings.HasPrefix(l, "xt_recent ") {
-					kept = append(kept, l)
-				}
-			}
-			writeFile(t, filepath.Join(proc, "modules"), strings.Join(kept, ""))
+			dropLines(t, filepath.Join(proc, "modules"), func(l string) bool { return strings.HasPrefix(l, "xt_recent ") })
 		}, ""},
 		{"module_blacklist= on the command line", func() {
 			writeFile(t, filepath.Join(proc, "cmdline"), "BOOT_IMAGE=/boot/vmlinuz-6.1.0-18-amd64 ro module_blacklist=xt_state\n")
@@ -123,26 +114,9 @@ func testSnapshotReuse(t *testing.T, names []string) {
 		{"a built-in module in /sys/module", func() {
 			must(t, os.MkdirAll(filepath.Join(sys, "module/xt_comment/parameters"), 0o755))
 		}, "xt_comment"},
-		{"the module's file replaced by another release's build", func() {
-			other := copyTree(t, "release-mismatch")
-			data, err := os.ReadFile(filepath.Join(other, "root/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz"))
-			must(t, err)
-			target := filepath.Join(root, "lib/modules/6.1.0-18-amd64/kernel/net/netfilter/nf_conntrack.ko.xz")
-			must(t, os.WriteFile(target, data, 0o644))
-			future := time.Now().Add(time.Hour)
-			must(t, os.Chtimes(target, future, future))
-		}, ""},
+		{"the module's file replaced by another release's build", func() { replaceWithOtherBuild(t, root) }, ""},
 		{"modules.dep no longer lists xt_recent, its file still on disk", func() {
-			p := filepath.Join(root, "lib/modules/6.1.0-18-amd64/modules.dep")
-			data, err := os.ReadFile(p)
-			must(t, err)
-			var kept []string
-			for _, l := range strings.SplitAfter(string(data), "\n") {
-				if !strings.Contains(l, "/xt_recent.ko") {
-					kept = append(kept, l)
-				}
-			}
-			writeFile(t, p, strings.Join(kept, ""))
+			dropLines(t, filepath.Join(root, "lib/modules/6.1.0-18-amd64/modules.dep"), func(l string) bool { return strings.Contains(l, "/xt_recent.ko") })
 		}, ""},
 		{"a file added to the tree modules.dep does not list", func() {
 			writeFile(t, filepath.Join(root, "lib/modules/6.1.0-18-amd64/updates/nf_nat.ko"), "not an ELF file")
@@ -158,6 +132,20 @@ func testSnapshotReuse(t *testing.T, names []string) {
 		st.change()
 		check(st.what, st.concerns == "" || slices.Contains(names, st.concerns))
 	}
+}
+
+// dropLines rewrites the file at p without the lines drop says to drop.
+func dropLines(t *testing.T, p string, drop func(line string) bool) {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	must(t, err)
+	var kept []string
+	for _, l := range strings.SplitAfter(string(data), "\n") {
+		if !drop(l) {
+			kept = append(kept, l)
+		}
+	}
+	writeFile(t, p, strings.Join(kept, ""))
 }
 
 // A snapshot still in use by a scrape (a collector past its deadline) is
