@@ -10,9 +10,10 @@ import (
 	"github.com/kmod-exporter/kmod_exporter/kmod/internal/hostfs"
 )
 
-// Snapshot is everything read from the host in one scrape. Its methods
-// answer questions about modules without reading more than the module files
-// they concern.
+// Snapshot is everything read from the host for one scrape, and for the
+// scrapes after it while nothing it read changed (see View.Snapshot). Its
+// methods answer questions about modules without reading more than the
+// module files they concern.
 type Snapshot struct {
 	Kernel
 	// Loaded is shared with other snapshots that read the same
