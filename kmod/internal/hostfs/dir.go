@@ -21,9 +21,10 @@ func NewDir(p string) Dir { return Dir(filepath.Clean(p)) }
 // Path is the path on this machine of rel under the directory.
 func (d Dir) Path(rel string) string { return filepath.Join(string(d), rel) }
 
-// ReadFile reads a regular file of at most limit bytes (see ReadRegular).
+// ReadFile reads a regular file of at most limit bytes as ReadRegular
+// does, keeping it open for the next read (see keptFile).
 func (d Dir) ReadFile(rel string, limit int64) ([]byte, fs.FileInfo, error) {
-	return ReadRegular(d.Path(rel), limit)
+	return readKept(d.Path(rel), limit)
 }
 
 // Stat follows links like stat(2).
