@@ -31,7 +31,7 @@ func benchHandler(b *testing.B) http.Handler {
 		b.Fatal(err)
 	}
 	reg := newStaticGatherer()
-	reg.MustRegister(versioncollector.NewCollector(exporterName), newGoCollector(), newProcessCollector())
+	reg.MustRegister(append(selfCollectors(), versioncollector.NewCollector(exporterName))...)
 	return metricsHandler(reg, kc, 40, 0, log.NewNopLogger())
 }
 

@@ -88,7 +88,7 @@ func runExporter(o options, host *kmod.Host, reqs kmod.RequirementSpec, logger l
 		return 0
 	}
 	if !o.noExporterMetrics {
-		reg.MustRegister(newGoCollector(), newProcessCollector())
+		reg.MustRegister(selfCollectors()...)
 	}
 	reload := config.NewReloader(logger, reg, func() error {
 		r, err := config.Load(o.configFile, o.modules)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sys/unix"
@@ -28,25 +27,7 @@ type processCollector struct {
 	startErr  error
 
 	stat, netstat procFile
-	// octets is the last reading of netstat's octets, and when it was made
-	// (see netOctets); now is time.Now but for tests.
-	octets octetsRead
-	now    func() time.Time
 }
-
-type octetsRead struct {
-	at      time.Time
-	in, out float64
-	err     error
-}
-
-// netstatReuse is how long a reading of /proc/self/net/netstat serves
-// again. The kernel writes the whole file, some 120 counters summed over
-// every CPU, for the two this collector reports: 40 µs, half the process
-// metrics, at every scrape. No Prometheus scrapes this often, so each of
-// its scrapes still reads the file; scrapes in a burst (several clients)
-// share a reading.
-const netstatReuse = 250 * time.Millisecond
 
 // procFile is a /proc file kept open and read again from offset 0, which
 // makes the kernel write it anew: opening /proc/self/net/netstat costs
@@ -100,7 +81,6 @@ func newProcessCollector() prometheus.Collector {
 		out:      d("process_network_transmit_bytes_total", "Number of bytes sent by the process over the network."),
 		stat:     procFile{path: "/proc/self/stat", fd: -1},
 		netstat:  procFile{path: "/proc/self/net/netstat", fd: -1},
-		now:      time.Now,
 	}
 }
 
@@ -233,16 +213,6 @@ func openFDs() (int, error) {
 func (c *processCollector) netOctets() (in, out float64, err error) {
 	c.netstat.mu.Lock()
 	defer c.netstat.mu.Unlock()
-	now := c.now()
-	if last := c.octets; !last.at.IsZero() && now.Sub(last.at) < netstatReuse && now.After(last.at) {
-		return last.in, last.out, last.err
-	}
-	in, out, err = c.readNetOctets()
-	c.octets = octetsRead{now, in, out, err}
-	return in, out, err
-}
-
-func (c *processCollector) readNetOctets() (in, out float64, err error) {
 	data, err := c.netstat.read()
 	if err != nil {
 		return 0, 0, err
