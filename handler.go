@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/kmod-exporter/kmod_exporter/collector"
 )
@@ -57,6 +58,8 @@ type scrapeHandler struct {
 	errorLog stdLogger
 	// deflateAfter is the package's, but for tests.
 	deflateAfter time.Duration
+
+	negotiated atomic.Pointer[negotiation]
 
 	mu      sync.Mutex
 	running bool   // a round is reading the host
@@ -120,7 +123,7 @@ func (h *scrapeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
+	format := h.negotiate(r.Header)
 	gzipped := acceptsGzip(r.Header.Get("Accept-Encoding"))
 	hdr := w.Header()
 	hdr.Add("Vary", "Accept")
@@ -140,6 +143,27 @@ func (h *scrapeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	hdr.Set("Content-Length", strconv.Itoa(len(body.bytes)))
 	w.Write(body.bytes)
+}
+
+// negotiation is the format answered to an Accept header.
+type negotiation struct {
+	accept   string
+	escaping model.EscapingScheme
+	format   expfmt.Format
+}
+
+// negotiate is expfmt.NegotiateAccept's answer, kept for the last Accept
+// header: a Prometheus sends the same one at every scrape, and
+// negotiating parses it and every offered format anew, a twentieth of a
+// scrape's CPU when several clients scrape at once.
+func (h *scrapeHandler) negotiate(hdr http.Header) expfmt.Format {
+	accept, escaping := hdr.Get("Accept"), model.NameEscapingScheme
+	if n := h.negotiated.Load(); n != nil && n.accept == accept && n.escaping == escaping {
+		return n.format
+	}
+	f := expfmt.NegotiateAccept(hdr, expfmt.DefaultAcceptedFormats()...)
+	h.negotiated.Store(&negotiation{accept, escaping, f})
+	return f
 }
 
 // round is one reading of the host and the answers built from it.
@@ -241,27 +265,43 @@ func (h *scrapeHandler) gather(deadline time.Time) *round {
 	return rd
 }
 
-// run reads the host for a round, then starts the round that gathered
-// scrapes meanwhile, if any.
+// run reads the host for a round, then, if scrapes gathered meanwhile,
+// starts a goroutine that reads for them and for those that gather while
+// it does, round after round, until none is waiting: one goroutine a
+// burst of scrapes, whose stack has grown to what a reading needs, not one
+// a round.
 func (h *scrapeHandler) run(rd *round) {
-	func() {
-		defer close(rd.done)
-		rd.families, rd.err = merged{h.static, h.kc.Within(rd.deadline)}.Gather()
-	}()
+	h.read(rd)
+	if next := h.following(); next != nil {
+		go func() {
+			for rd := next; rd != nil; rd = h.following() {
+				h.read(rd)
+			}
+		}()
+	}
+}
+
+func (h *scrapeHandler) read(rd *round) {
+	defer close(rd.done)
+	rd.families, rd.err = merged{h.static, h.kc.Within(rd.deadline)}.Gather()
+}
+
+// following takes the round that gathered scrapes during the last one, or
+// says no reading runs any more.
+func (h *scrapeHandler) following() *round {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	next := h.next
 	if next == nil {
 		h.running = false
-		h.mu.Unlock()
 		// The first reading also parses every index file and drops the
 		// parses no question needed (kmod's modules.alias): several
 		// megabytes, handed back once the scrapes pause.
 		h.idle.Reset(h.idleAfter)
-		return
+		return nil
 	}
 	h.next = nil
-	h.mu.Unlock()
-	go h.run(next)
+	return next
 }
 
 func filterFamilies(families []*dto.MetricFamily, names []string) []*dto.MetricFamily {
@@ -517,8 +557,11 @@ func acceptsGzip(header string) bool {
 type merged struct{ static, scrape prometheus.Gatherer }
 
 func (m merged) Gather() ([]*dto.MetricFamily, error) {
-	// The static metrics (a tenth of a millisecond: the Go runtime's and
-	// /proc/self's) are gathered beside the collectors, on the other core.
+	// The static metrics are gathered beside the collectors, on the other
+	// core: mostly the last reading again (selfReuse), but every quarter
+	// of a second the Go runtime's and /proc/self's, a tenth of a
+	// millisecond. Gathering them inline, one after the other, was a sixth
+	// more CPU a scrape under load (docs/benchmarks.md).
 	var (
 		a    []*dto.MetricFamily
 		errA error
