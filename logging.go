@@ -35,8 +35,33 @@ func newLogger(w io.Writer, format, lvl string) (log.Logger, *slog.Logger) {
 	default:
 		opt, slvl = level.AllowInfo(), slog.LevelInfo
 	}
-	logger := log.With(level.NewFilter(base, opt), "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
-	return logger, slog.New(sloggokit.NewGoKitHandler(slogAdapter{base}, slvl))
+	// The level filter comes first, so a line it drops costs nothing more:
+	// behind it, the time and the caller (runtime.Caller) were worked out
+	// for every debug line of every scrape, and dropped after.
+	return level.NewFilter(stamped{base}, opt), slog.New(sloggokit.NewGoKitHandler(slogAdapter{base}, slvl))
+}
+
+// stamped writes a line as level, ts, caller, then the rest, the one order
+// of every line.
+type stamped struct{ next log.Logger }
+
+// callerDepth reaches the line that logged from inside stamped.Log: the
+// level filter's Log, then the context every line is logged through
+// (level.Info(logger), log.With(logger, …)), which go-kit flattens into
+// one.
+const callerDepth = 4
+
+func (s stamped) Log(kv ...any) error {
+	out := make([]any, 0, len(kv)+6)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i] == level.Key() {
+			out = append(out, kv[i], kv[i+1])
+			kv = append(kv[:i:i], kv[i+2:]...)
+			break
+		}
+	}
+	out = append(out, "ts", time.Now().UTC().Format(time.RFC3339Nano), "caller", log.Caller(callerDepth)())
+	return s.next.Log(append(out, kv...)...)
 }
 
 // slogAdapter puts slog-gokit's "level, caller, time" pairs into this
