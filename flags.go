@@ -14,7 +14,7 @@ import (
 type options struct {
 	metricsPath, procPath, sysPath, rootPath, configFile, outputFile string
 	modules                                                          []string
-	maxRequests                                                      int
+	maxRequests, maxProcs                                            int
 	timeoutOffset                                                    time.Duration
 	noExporterMetrics, configCheck, enableLifecycle                  bool
 	checkFormat, checkColor                                          string
@@ -36,6 +36,7 @@ func parseFlags(args []string) (options, error) {
 	app.Flag("web.disable-exporter-metrics", "Exclude the exporter's own go_* and process_* metrics.").BoolVar(&o.noExporterMetrics)
 	app.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP request (POST /-/reload), as Prometheus' flag of the same name. SIGHUP reloads either way.").BoolVar(&o.enableLifecycle)
 	app.Flag("web.scrape-timeout-offset", "Subtracted from Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds): collectors still running then are reported failed, and the rest is served.").Default("500ms").DurationVar(&o.timeoutOffset)
+	app.Flag("runtime.gomaxprocs", "The target number of CPUs Go will run on (GOMAXPROCS), as node_exporter's flag; 0 leaves Go's own choice.").Envar("GOMAXPROCS").Default("1").IntVar(&o.maxProcs)
 	app.Flag("path.procfs", "The host's procfs mount point.").Default("/proc").StringVar(&o.procPath)
 	app.Flag("path.sysfs", "The host's sysfs mount point.").Default("/sys").StringVar(&o.sysPath)
 	app.Flag("path.rootfs", "The host's root filesystem mount point (for /lib/modules and /etc).").Default("/").StringVar(&o.rootPath)

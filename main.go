@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 
@@ -42,6 +43,14 @@ func run(args []string) int {
 		return 2
 	}
 	logger, slogger := newLogger(os.Stderr, o.logFormat, o.logLevel)
+	if o.maxProcs > 0 {
+		// One by default, as node_exporter: a scrape is a short chain of
+		// reads and its answer, and on two threads the runtime spent a
+		// quarter of the CPU handing goroutines and processors between
+		// them when several clients scraped at once (docs/benchmarks.md).
+		runtime.GOMAXPROCS(o.maxProcs)
+	}
+	level.Debug(logger).Log("msg", "Go MAXPROCS", "procs", runtime.GOMAXPROCS(0))
 	reqs, err := config.Load(o.configFile, o.modules)
 	if err != nil {
 		// Said once: plainly for --config.check, in the log otherwise.
