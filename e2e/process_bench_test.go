@@ -344,7 +344,11 @@ func load(b *testing.B, url string, n int, d time.Duration) float64 {
 	stop := time.Now().Add(d)
 	for range n {
 		wg.Go(func() {
-			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
+			t := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
+			// Connections left open would be the next load's garbage to
+			// scan: each costs the client two goroutines.
+			defer t.CloseIdleConnections()
+			c := &http.Client{Transport: t}
 			for time.Now().Before(stop) {
 				fetch(b, c, url, "gzip")
 				total.Add(1)
