@@ -142,10 +142,6 @@ func BenchmarkProcessWrk(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if resp, err := http.Get("http://127.0.0.1:6099/debug/pprof/heap"); err == nil {
-		body, _ := io.ReadAll(resp.Body)
-		os.WriteFile("/tmp/heap.out", body, 0o644)
-	}
 	b.ReportMetric(statusMiB(b, status, "VmRSS"), "rss-MiB")
 	b.ReportMetric(statusMiB(b, status, "VmHWM"), "peak-rss-MiB")
 }
