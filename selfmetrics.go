@@ -9,8 +9,8 @@ import (
 
 // selfReuse is how long a reading of the exporter's own metrics (the Go
 // runtime's and the process's) serves again. Reading them makes a dozen
-// system calls and allocates for 40 series: a third of a scrape's CPU
-// when several clients scrape at once, each round of scrapes reading
+// system calls and allocates for 40 series: an eighth of the exporter's
+// CPU when ten clients scraped at once, each round of scrapes reading
 // them anew (docs/benchmarks.md). No Prometheus scrapes this often, so
 // each of its scrapes still reads them; scrapes in a burst share a
 // reading. The host is read anew for every scrape.
