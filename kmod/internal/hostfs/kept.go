@@ -3,7 +3,6 @@ package hostfs
 import (
 	"io/fs"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -110,32 +109,18 @@ func (k *keptFile) read(real string, limit int64) (data []byte, fi fs.FileInfo, 
 			return nil, nil, false
 		}
 	}
-	buf := make([]byte, 0, min(max(int64(k.last)+1, info.size+1, 512), limit+1))
-	for {
-		if len(buf) == cap(buf) {
-			if int64(len(buf)) > limit {
-				k.drop()
-				return nil, nil, false
-			}
-			buf = slices.Grow(buf, int(min(int64(cap(buf)), limit+1-int64(cap(buf)))))
-		}
-		want := cap(buf) - len(buf)
-		n, err := unix.Pread(k.fd, buf[len(buf):cap(buf)], int64(len(buf)))
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			k.drop()
-			return nil, nil, false
-		}
-		buf = buf[:len(buf)+n]
+	buf, err := fill(real, max(int64(k.last), info.size), limit, func(p []byte, off int64) (int, bool, error) {
+		n, err := unix.Pread(k.fd, p, off)
 		// A regular file's read comes short only at its end; a procfs
 		// file's may end at any record, and only 0 says it is done.
-		if n == 0 || (!k.procfs && n < want) {
-			k.last = len(buf)
-			return buf, info, true
-		}
+		return n, n == 0 || (!k.procfs && n < len(p)), err
+	})
+	if err != nil {
+		k.drop()
+		return nil, nil, false
 	}
+	k.last = len(buf)
+	return buf, info, true
 }
 
 func (k *keptFile) drop() {

@@ -194,27 +194,38 @@ func readFD(fd int, name string, limit int64) ([]byte, fs.FileInfo, error) {
 		// bounded by the read below instead.
 		return nil, fi, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (%d bytes, bound %d)", ErrTooLarge, st.Size, limit)}
 	}
+	buf, err := fill(name, st.Size, limit, func(p []byte, _ int64) (int, bool, error) {
+		n, err := unix.Read(fd, p)
+		return n, n == 0, err
+	})
+	return buf, fi, err
+}
+
+// fill reads a file's content through read, which reads at an offset and
+// says whether that was the end, into a buffer sized for size bytes and
+// grown as needed up to limit, beyond which it fails with ErrTooLarge.
+func fill(name string, size, limit int64, read func(p []byte, off int64) (n int, end bool, err error)) ([]byte, error) {
 	// One byte more than the size reported, so one read reaches the end;
 	// /proc files report 0 and start small (most hold a line) and grow.
-	buf := make([]byte, 0, min(max(st.Size+1, 512), limit+1))
+	buf := make([]byte, 0, min(max(size+1, 512), limit+1))
 	for {
 		if len(buf) == cap(buf) {
 			if int64(len(buf)) > limit {
-				return nil, fi, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)}
+				return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)}
 			}
 			buf = slices.Grow(buf, int(min(int64(cap(buf)), limit+1-int64(cap(buf)))))
 		}
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		n, end, err := read(buf[len(buf):cap(buf)], int64(len(buf)))
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return nil, fi, &fs.PathError{Op: "read", Path: name, Err: err}
-		}
-		if n == 0 {
-			return buf, fi, nil
+			return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 		}
 		buf = buf[:len(buf)+n]
+		if end {
+			return buf, nil
+		}
 	}
 }
 
