@@ -21,7 +21,7 @@ func NewDir(p string) Dir { return Dir(filepath.Clean(p)) }
 // Path is the path on this machine of rel under the directory.
 func (d Dir) Path(rel string) string { return filepath.Join(string(d), rel) }
 
-// ReadFile reads a regular file of at most limit bytes as ReadRegular
+// ReadFile reads a regular file of at most limit bytes as openRead
 // does, keeping it open for the next read (see keptFile).
 func (d Dir) ReadFile(rel string, limit int64) ([]byte, fs.FileInfo, error) {
 	return readKept(d.Path(rel), limit)

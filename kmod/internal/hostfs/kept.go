@@ -46,7 +46,7 @@ type keptFile struct {
 	last   int      // the length of the last read, to size the next one
 }
 
-// readKept reads the file at real as ReadRegular does, through a kept
+// readKept reads the file at real as openRead does, through a kept
 // descriptor where one serves.
 func readKept(real string, limit int64) ([]byte, fs.FileInfo, error) {
 	if v, ok := keptFiles.Load(real); ok {
@@ -63,13 +63,11 @@ func readKept(real string, limit int64) ([]byte, fs.FileInfo, error) {
 			keptCount.Add(-1)
 		}
 	}
-	fd, err := openRetry(func() (int, error) { return unix.Open(real, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0) })
-	if err != nil {
-		return nil, nil, &fs.PathError{Op: "open", Path: real, Err: err}
-	}
-	data, fi, err := readFD(fd, real, limit)
+	fd, data, fi, err := openRead(real, limit)
 	if err != nil || keptCount.Load() >= maxKept {
-		unix.Close(fd)
+		if fd >= 0 {
+			unix.Close(fd)
+		}
 		return data, fi, err
 	}
 	var sfs unix.Statfs_t

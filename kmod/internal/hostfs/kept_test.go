@@ -14,16 +14,25 @@ import (
 )
 
 // readBoth reads p through a Dir (a kept descriptor where one serves) and
-// by opening it (ReadRegular, the reference), and fails unless both give
+// by opening it anew (readFresh, the reference), and fails unless both give
 // the same bytes or the same error.
 func readBoth(t *testing.T, d Dir, rel string, limit int64) []byte {
 	t.Helper()
 	got, _, gotErr := d.ReadFile(rel, limit)
-	want, _, wantErr := ReadRegular(d.Path(rel), limit)
+	want, wantErr := readFresh(d.Path(rel), limit)
 	if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !bytes.Equal(got, want) {
 		t.Fatalf("%s: kept read %q, %v; opening it reads %q, %v", rel, got, gotErr, want, wantErr)
 	}
 	return got
+}
+
+// readFresh opens the path, reads it and closes it again.
+func readFresh(p string, limit int64) ([]byte, error) {
+	fd, data, _, err := openRead(p, limit)
+	if fd >= 0 {
+		unix.Close(fd)
+	}
+	return data, err
 }
 
 func kept(p string) *keptFile {
@@ -93,7 +102,7 @@ func TestKeptFileReadsAsOpening(t *testing.T) {
 	if k := kept(p); k == nil || k.procfs || k.fd < 0 {
 		t.Fatalf("kept %+v, want an open descriptor of a regular file", k)
 	}
-	// ReadRegular opens and closes; the kept descriptor is the one open.
+	// readFresh opens and closes; the kept descriptor is the one open.
 	if after := openFDs(t); after != before {
 		t.Errorf("open descriptors %d after 100 reads, %d before", after, before)
 	}

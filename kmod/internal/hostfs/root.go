@@ -152,17 +152,18 @@ func splitPath(p string) []string {
 	return strings.Split(strings.Trim(p, "/"), "/")
 }
 
-// ReadRegular reads a file at a path on this machine (not resolved inside
-// a root: /proc and /sys are read this way), refusing non-regular files and
-// anything over limit bytes. Files in /proc report size 0, so the bound is
-// enforced on what is read, not on the size reported.
-func ReadRegular(real string, limit int64) ([]byte, fs.FileInfo, error) {
+// openRead opens a file at a path on this machine (not resolved inside a
+// root: /proc is read this way) and reads it, refusing non-regular files
+// and anything over limit bytes. Files in /proc report size 0, so the bound
+// is enforced on what is read, not on the size reported. The descriptor is
+// returned open, for the caller to keep or close; -1 if the open failed.
+func openRead(real string, limit int64) (int, []byte, fs.FileInfo, error) {
 	fd, err := openRetry(func() (int, error) { return unix.Open(real, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0) })
 	if err != nil {
-		return nil, nil, &fs.PathError{Op: "open", Path: real, Err: err}
+		return -1, nil, nil, &fs.PathError{Op: "open", Path: real, Err: err}
 	}
-	defer unix.Close(fd)
-	return readFD(fd, real, limit)
+	data, fi, err := readFD(fd, real, limit)
+	return fd, data, fi, err
 }
 
 // openRetry retries an open the kernel interrupted, or asked to retry
@@ -177,7 +178,7 @@ func openRetry(open func() (int, error)) (int, error) {
 	}
 }
 
-// readFD reads an open file under readRegular's rules; name is for errors.
+// readFD reads an open file under openRead's rules; name is for errors.
 // It works on the descriptor directly: an os.File would add a system call
 // and an allocation per file, and a scrape reads dozens.
 func readFD(fd int, name string, limit int64) ([]byte, fs.FileInfo, error) {
